@@ -1,0 +1,165 @@
+"""The composition root: builds every part from the settings, wires them, owns every task."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator
+
+import aiohttp
+import structlog
+from aiohttp import web
+from pydantic import SecretStr
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from pbx_bridge.asterisk.ami import AmiAuthError, AmiClient, AmiUnavailable
+from pbx_bridge.asterisk.ari import AriClient, AriError, AriUnavailable
+from pbx_bridge.config import Settings
+from pbx_bridge.errors import StartupError
+from pbx_bridge.screening.model import Call
+from pbx_bridge.screening.policy import Thresholds
+from pbx_bridge.screening.runtime import ScreeningController
+from pbx_bridge.store.database import make_engine, migrate
+from pbx_bridge.store.repository import CallRepository
+from pbx_bridge.web import metrics
+from pbx_bridge.web.api import Health, build_web_app
+
+log = structlog.get_logger(__name__)
+
+SANDBOX_HINT = "run `pbx-bridge sandbox up` (it generates the sandbox's credentials)"
+
+
+def require_secret(value: SecretStr | None, setting: str) -> str:
+    if value is None or not value.get_secret_value():
+        raise StartupError(setting, f"not set: {SANDBOX_HINT} or set it in pbx-bridge.env")
+    return value.get_secret_value()
+
+
+async def open_store(settings: Settings) -> AsyncEngine:
+    url = settings.effective_database_url()
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        engine = make_engine(url)
+    except Exception as error:
+        raise StartupError("database_url", f"{shown} is not a usable URL: {error}") from error
+    try:
+        await asyncio.wait_for(migrate(engine), 15)
+    except Exception as error:
+        await engine.dispose()
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise StartupError("database_url", f"cannot open {shown}: {reason}") from error
+    return engine
+
+
+async def check_ari(ari: AriClient, settings: Settings) -> None:
+    try:
+        await ari.info()
+    except AriUnavailable as error:
+        raise StartupError(
+            "ari_url", f"nothing answers at {settings.ari_url}: is Asterisk running? {SANDBOX_HINT}"
+        ) from error
+    except AriError as error:
+        if error.status == 401:
+            raise StartupError(
+                "ari_password",
+                f"ARI at {settings.ari_url} refused user {settings.ari_username!r}: "
+                "check PBX_BRIDGE_ARI_USERNAME and PBX_BRIDGE_ARI_PASSWORD against ari.conf",
+            ) from error
+        raise StartupError("ari_url", str(error)) from error
+
+
+async def start_ami(ami: AmiClient, settings: Settings) -> None:
+    try:
+        await ami.start()
+    except AmiUnavailable as error:
+        raise StartupError("ami_port", f"{error}: is Asterisk running? {SANDBOX_HINT}") from error
+    except AmiAuthError as error:
+        raise StartupError(
+            "ami_password", f"{error}: check PBX_BRIDGE_AMI_USERNAME/_PASSWORD against manager.conf"
+        ) from error
+
+
+async def start_web(app: web.Application, settings: Settings) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.api_host, settings.api_port).start()
+    except OSError as error:
+        await runner.cleanup()
+        raise StartupError(
+            "api_port",
+            f"cannot listen on {settings.api_host}:{settings.api_port}: {error.strerror}; "
+            "stop what holds it or choose another PBX_BRIDGE_API_PORT",
+        ) from error
+    return runner
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[ScreeningController]:
+    """Every part started and checked, in the order that gives the clearest error first."""
+    ari_password = require_secret(settings.ari_password, "ari_password")
+    ami_password = require_secret(settings.ami_password, "ami_password")
+    api_token = require_secret(settings.api_token, "api_token")
+    engine = await open_store(settings)
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(engine.dispose)
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        ari = AriClient(
+            session, base_url=settings.ari_url, username=settings.ari_username,
+            password=ari_password, app=settings.ari_app,
+        )
+        await check_ari(ari, settings)
+        ami = AmiClient(
+            host=settings.ami_host, port=settings.ami_port,
+            username=settings.ami_username, secret=ami_password,
+        )
+        await start_ami(ami, settings)
+        stack.callback(ami.close)
+        calls = CallRepository(engine, Thresholds(valid_min_seconds=settings.valid_min_seconds))
+
+        async def store_call(call: Call) -> None:
+            try:
+                await calls.save(call)
+            except Exception:
+                metrics.STORE_FAILURES.inc()
+                log.exception("store.write_failed")
+
+        async def database_ok() -> bool:
+            try:
+                async with engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+            except Exception:
+                return False
+            return True
+
+        controller = ScreeningController(
+            ari, store_call, greeting=settings.greeting_prompt,
+            queue_context=settings.queue_context,
+        )
+        health = Health(ari=lambda: ari.connected, ami=lambda: ami.connected, database=database_ok)
+        runner = await start_web(build_web_app(health, calls, api_token), settings)
+        stack.push_async_callback(runner.cleanup)
+        yield controller
+
+
+async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
+    """Run until SIGINT or SIGTERM."""
+    async with running(settings) as controller:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        log.info(
+            "serve.ready", api=f"http://{settings.api_host}:{settings.api_port}",
+            ari=settings.ari_url, app=settings.ari_app,
+        )
+        if ready is not None:
+            ready.set()
+        async with asyncio.TaskGroup() as group:
+            controller_task = group.create_task(controller.run(), name="screening")
+            await stop.wait()
+            controller_task.cancel()
+        log.info("serve.stopped")

@@ -1,0 +1,1 @@
+"""Transports to Asterisk: ARI (REST + events), AMI, and the embedded sandbox."""

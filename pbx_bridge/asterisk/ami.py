@@ -1,0 +1,69 @@
+"""AMI through panoramisk: connected and logged in at start-up, reconnecting on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from panoramisk import Manager
+
+
+class AmiUnavailable(Exception):
+    """Nothing answers at the AMI address."""
+
+
+class AmiAuthError(Exception):
+    """AMI refused the username or secret."""
+
+
+class AmiClient:
+    def __init__(self, *, host: str, port: int, username: str, secret: str) -> None:
+        self._config = {"host": host, "port": port, "username": username, "secret": secret}
+        self._manager: Manager | None = None
+
+    @property
+    def connected(self) -> bool:
+        manager = self._manager
+        return bool(manager is not None and manager._connected and manager.authenticated)  # noqa: SLF001
+
+    async def start(self, timeout: float = 5.0) -> None:
+        """Connect and log in, or raise a clear error. Must run inside the event loop."""
+        manager = Manager(
+            loop=asyncio.get_running_loop(),
+            log=logging.getLogger("pbx_bridge.ami"),
+            ping_delay=10,
+            reconnect_timeout=2,
+            **self._config,
+        )
+        self._manager = manager
+        try:
+            await asyncio.wait_for(manager.connect(), timeout)
+        except (OSError, TimeoutError) as error:
+            manager.close()
+            self._manager = None
+            address = f"{self._config['host']}:{self._config['port']}"
+            raise AmiUnavailable(f"nothing answers at {address}: {error}") from error
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            if manager.authenticated:
+                return
+            future = manager.authenticated_future
+            if future is not None and future.done() and not manager.authenticated:
+                break
+            if future is None and not manager.authenticated:
+                break
+            await asyncio.sleep(0.02)
+        manager.close()
+        self._manager = None
+        raise AmiAuthError(f"AMI refused user {self._config['username']!r} or its secret")
+
+    async def action(self, action: dict[str, str]) -> Any:
+        if self._manager is None:
+            raise AmiUnavailable("AMI is not connected")
+        return await self._manager.send_action(action)
+
+    def close(self) -> None:
+        if self._manager is not None:
+            self._manager.close()
+            self._manager = None

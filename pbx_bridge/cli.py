@@ -1,0 +1,225 @@
+"""The one `pbx-bridge` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pbx_bridge.asterisk import sandbox as sandbox_mod
+from pbx_bridge.config import Settings, load_settings, sandbox_env_file
+from pbx_bridge.errors import StartupError
+from pbx_bridge.logging import configure_logging, mask_number
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"pbx-bridge: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pbx-bridge")
+def main() -> None:
+    """pbx_bridge: screens, queues and records the 112 emergency line's calls on Asterisk.
+
+    Settings come from PBX_BRIDGE_* environment variables, the env file pbx-bridge.env
+    (or PBX_BRIDGE_CONFIG), and the sandbox's generated credentials; see `pbx-bridge config`.
+    """
+
+
+@main.command()
+def serve() -> None:
+    """Run the controller: ARI screening, AMI, the store and the web API, until Ctrl-C."""
+    settings = _settings()
+    configure_logging(settings.log_format, settings.log_level)
+    from pbx_bridge.app import serve as serve_app  # noqa: PLC0415 - keeps `--help` fast
+
+    try:
+        asyncio.run(serve_app(settings))
+    except StartupError as error:
+        _fail(f"cannot start: {error}")
+
+
+@main.group()
+def sandbox() -> None:
+    """The embedded Asterisk 22 + SIPp sandbox (a cached Debian sid root, run as user asterisk)."""
+
+
+@sandbox.command("up")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for ARI.")
+def sandbox_up(timeout: float) -> None:
+    """Build (first time, about 30 s) or reuse the sandbox, render the configs, start Asterisk."""
+    sandbox_mod.ensure_credentials()
+    settings = _settings()
+    started = time.monotonic()
+    try:
+        pid = sandbox_mod.up(settings, progress=_progress, timeout=timeout)
+    except sandbox_mod.SandboxError as error:
+        _fail(str(error))
+    _progress(f"sandbox up in {time.monotonic() - started:.1f} s (Asterisk pid {pid})")
+    _progress(f"  SIP (112 trunk): udp 127.0.0.1:{settings.sandbox_sip_port}")
+    _progress(f"  ARI: {settings.ari_url}  AMI: {settings.ami_host}:{settings.ami_port}")
+    _progress(f"  credentials: {sandbox_env_file()}")
+
+
+@sandbox.command("down")
+def sandbox_down() -> None:
+    """Stop Asterisk and every process in the sandbox; unmount it."""
+    sandbox_mod.down(_settings(), progress=_progress)
+
+
+@sandbox.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def sandbox_status(as_json: bool) -> None:
+    """Is the sandbox built, is Asterisk running, does ARI answer?"""
+    state = sandbox_mod.status(_settings())
+    data = {"built": state.built, "running": state.running, "pid": state.pid,
+            "ari_answers": state.ari_answers, "root": str(state.root)}
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    for key, value in data.items():
+        click.echo(f"{key:12} {value}")
+    if not state.running:
+        sys.exit(3)
+
+
+@sandbox.command("cli")
+@click.argument("command", nargs=-1, required=True)
+def sandbox_cli(command: tuple[str, ...]) -> None:
+    """Run an Asterisk CLI command in the sandbox, e.g. `core show channels`."""
+    try:
+        click.echo(sandbox_mod.asterisk_cli(_settings(), " ".join(command)), nl=False)
+    except sandbox_mod.SandboxError as error:
+        _fail(str(error))
+
+
+@main.command()
+@click.option("--scenario", default="talk", show_default=True,
+              help="A scenario from sipp-scenarios/ (talk, hangup, ...).")
+@click.option("--seconds", default=15.0, show_default=True,
+              help="How long the caller stays on the line after the answer (talk scenario).")
+@click.option("--caller", default=None, help="Caller number (default: a random 08... number).")
+@click.option("--count", default=1, show_default=True, help="Number of calls.")
+@click.option("--rate", default=1.0, show_default=True, help="Calls per second.")
+@click.option("--json", "as_json", is_flag=True, help="Print SIPp's timing of each call as JSON.")
+def call(scenario: str, seconds: float, caller: str | None, count: int, rate: float,
+         as_json: bool) -> None:
+    """Place test calls to 112 with SIPp, as the trunk would."""
+    from pbx_bridge.sipp.runner import run_scenario  # noqa: PLC0415
+
+    settings = _settings()
+    _progress(f"calling 112: scenario {scenario}, {count} call(s), {seconds:g} s on the line ...")
+    try:
+        result = run_scenario(settings, scenario, seconds=seconds, caller=caller,
+                              count=count, rate=rate)
+    except sandbox_mod.SandboxError as error:
+        _fail(str(error))
+    if as_json:
+        click.echo(json.dumps({"ok": result.ok, "calls": [t.as_json() for t in result.calls]},
+                              indent=2))
+    else:
+        for timing in result.calls:
+            answered = timing.answered.isoformat() if timing.answered else "not answered"
+            click.echo(f"{timing.invite_sent.isoformat()}  answered {answered}")
+    if not result.ok:
+        _fail(f"SIPp reported failed calls (exit {result.returncode}):\n{result.errors}", 1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON, one object per call.")
+@click.option("--limit", default=100, show_default=True, help="Newest N calls.")
+@click.option("--show-numbers", is_flag=True,
+              help="Show callers' numbers in clear (they are masked by default).")
+def calls(as_json: bool, limit: int, show_numbers: bool) -> None:
+    """Print the stored call records, newest first."""
+    from pbx_bridge.app import open_store  # noqa: PLC0415
+    from pbx_bridge.screening.policy import Thresholds  # noqa: PLC0415
+    from pbx_bridge.store.repository import CallRepository  # noqa: PLC0415
+
+    settings = _settings()
+
+    async def fetch() -> list[dict[str, Any]]:
+        engine = await open_store(settings)
+        try:
+            repo = CallRepository(engine, Thresholds(settings.valid_min_seconds))
+            mask = None if show_numbers else mask_number
+            return [view.as_json(mask) for view in await repo.list(limit)]
+        finally:
+            await engine.dispose()
+
+    try:
+        records = asyncio.run(fetch())
+    except StartupError as error:
+        _fail(str(error))
+    if as_json:
+        click.echo(json.dumps(records, indent=2))
+        return
+    click.echo(f"{'arrived (UTC)':26} {'caller':14} {'ring':>5} {'on line':>8} validity")
+    for record in records:
+        ring = record["ring_seconds"]
+        connected = record["connected_seconds"]
+        click.echo(
+            f"{record['arrived_at'][:26]:26} {record['caller_number']:14} "
+            f"{'-' if ring is None else f'{ring:.1f}':>5} "
+            f"{'-' if connected is None else f'{connected:.1f}':>8} {record['validity']}"
+        )
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (serve does this too)."""
+    from pbx_bridge.app import open_store  # noqa: PLC0415
+
+    async def run() -> None:
+        engine = await open_store(_settings())
+        await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except StartupError as error:
+        _fail(str(error))
+    _progress("database schema is current")
+
+
+@main.command("config")
+def show_config() -> None:
+    """Print the effective settings (secrets hidden) and where each can be set."""
+    settings = _settings()
+    for name, value in settings.model_dump().items():
+        shown = "(set)" if "password" in name or "token" in name else value
+        if shown == "(set)" and value is None:
+            shown = "(not set)"
+        click.echo(f"PBX_BRIDGE_{name.upper():22} {shown}")
+
+
+@main.group()
+def prompts() -> None:
+    """The voice prompts (asterisk-config/prompts.toml)."""
+
+
+@prompts.command("build")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Folder to write WAV files into, e.g. /usr/share/asterisk/sounds/pbx-bridge.")
+def prompts_build(out: Path) -> None:
+    """Speak every prompt with espeak-ng (-v id) into 8 kHz WAV files for Asterisk."""
+    from pbx_bridge.asterisk.prompts import PromptError, build_prompts  # noqa: PLC0415
+
+    try:
+        for path in build_prompts(out):
+            _progress(f"wrote {path}")
+    except PromptError as error:
+        _fail(str(error))

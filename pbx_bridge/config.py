@@ -1,0 +1,85 @@
+"""One typed configuration: safe defaults, overridden by env files and the environment.
+
+Precedence (highest first): environment variables `PBX_BRIDGE_*`, the operator's env file
+(`PBX_BRIDGE_CONFIG`, default `pbx-bridge.env`), the sandbox's generated secrets
+(`~/.cache/pbx-bridge/sandbox.env`), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "PBX_BRIDGE_"
+
+
+def default_state_dir() -> Path:
+    return Path(os.environ.get(ENV_PREFIX + "STATE_DIR", ".pbx-bridge"))
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pbx-bridge"
+
+
+class Settings(BaseSettings):
+    """Everything pbx_bridge can be told. Field names are the env names without the prefix."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    state_dir: Path = Field(default_factory=default_state_dir)
+
+    # Asterisk REST Interface: loopback only by default; the password has no default on purpose.
+    ari_url: str = "http://127.0.0.1:8088"
+    ari_username: str = "pbx-bridge"
+    ari_password: SecretStr | None = None
+    ari_app: str = "pbx-bridge"
+
+    # Asterisk Manager Interface (app_queue is driven through it).
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_username: str = "pbx-bridge"
+    ami_password: SecretStr | None = None
+
+    # The store. SQLite next to the state by default; PostgreSQL by URL.
+    database_url: str = ""
+
+    # The web API (health, metrics, call records).
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    api_token: SecretStr | None = None
+
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    # Screening policy (Kendari's centre: a call is valid when the caller stayed more than 10 s).
+    valid_min_seconds: float = 10.0
+    greeting_prompt: str = "pbx-bridge/greeting"
+    queue_context: str = "queue-112"
+
+    # The embedded Asterisk sandbox.
+    sandbox_cache_dir: Path = Field(default_factory=default_cache_dir)
+    sandbox_sip_port: int = 5060
+    sandbox_rtp_start: int = 10000
+    sandbox_rtp_end: int = 20000
+
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.state_dir / 'pbx-bridge.db').resolve()}"
+
+
+def sandbox_env_file() -> Path:
+    """Credentials the sandbox generated: shared by every checkout that uses the same sandbox."""
+    return default_cache_dir() / "sandbox.env"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and the env files, the operator's winning."""
+    operator_file = Path(os.environ.get(ENV_PREFIX + "CONFIG", "pbx-bridge.env"))
+    env_files = [p for p in (sandbox_env_file(), operator_file) if p.is_file()]
+    return Settings(_env_file=env_files or None, **overrides)  # type: ignore[call-arg]

@@ -1,0 +1,1 @@
+"""Placing test calls with SIPp (inside the sandbox root) and reading back what it did."""

@@ -1,0 +1,1 @@
+"""The web API: health, Prometheus metrics and the call records."""
