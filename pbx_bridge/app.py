@@ -71,7 +71,7 @@ async def check_ari(ari: AriClient, settings: Settings) -> None:
         raise StartupError("ari_url", str(error)) from error
 
 
-async def start_ami(ami: AmiClient, settings: Settings) -> None:
+async def start_ami(ami: AmiClient) -> None:
     try:
         await ami.start()
     except AmiUnavailable as error:
@@ -108,15 +108,20 @@ async def running(settings: Settings) -> AsyncIterator[ScreeningController]:
         stack.push_async_callback(engine.dispose)
         session = await stack.enter_async_context(aiohttp.ClientSession())
         ari = AriClient(
-            session, base_url=settings.ari_url, username=settings.ari_username,
-            password=ari_password, app=settings.ari_app,
+            session,
+            base_url=settings.ari_url,
+            username=settings.ari_username,
+            password=ari_password,
+            app=settings.ari_app,
         )
         await check_ari(ari, settings)
         ami = AmiClient(
-            host=settings.ami_host, port=settings.ami_port,
-            username=settings.ami_username, secret=ami_password,
+            host=settings.ami_host,
+            port=settings.ami_port,
+            username=settings.ami_username,
+            secret=ami_password,
         )
-        await start_ami(ami, settings)
+        await start_ami(ami)
         stack.callback(ami.close)
         calls = CallRepository(engine, Thresholds(valid_min_seconds=settings.valid_min_seconds))
 
@@ -136,7 +141,9 @@ async def running(settings: Settings) -> AsyncIterator[ScreeningController]:
             return True
 
         controller = ScreeningController(
-            ari, store_call, greeting=settings.greeting_prompt,
+            ari,
+            store_call,
+            greeting=settings.greeting_prompt,
             queue_context=settings.queue_context,
         )
         health = Health(ari=lambda: ari.connected, ami=lambda: ami.connected, database=database_ok)
@@ -153,8 +160,10 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         log.info(
-            "serve.ready", api=f"http://{settings.api_host}:{settings.api_port}",
-            ari=settings.ari_url, app=settings.ari_app,
+            "serve.ready",
+            api=f"http://{settings.api_host}:{settings.api_port}",
+            ari=settings.ari_url,
+            app=settings.ari_app,
         )
         if ready is not None:
             ready.set()

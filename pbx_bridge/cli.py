@@ -86,8 +86,13 @@ def sandbox_down() -> None:
 def sandbox_status(as_json: bool) -> None:
     """Is the sandbox built, is Asterisk running, does ARI answer?"""
     state = sandbox_mod.status(_settings())
-    data = {"built": state.built, "running": state.running, "pid": state.pid,
-            "ari_answers": state.ari_answers, "root": str(state.root)}
+    data = {
+        "built": state.built,
+        "running": state.running,
+        "pid": state.pid,
+        "ari_answers": state.ari_answers,
+        "root": str(state.root),
+    }
     if as_json:
         click.echo(json.dumps(data))
         return
@@ -108,29 +113,40 @@ def sandbox_cli(command: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.option("--scenario", default="talk", show_default=True,
-              help="A scenario from sipp-scenarios/ (talk, hangup, ...).")
-@click.option("--seconds", default=15.0, show_default=True,
-              help="How long the caller stays on the line after the answer (talk scenario).")
+@click.option(
+    "--scenario",
+    default="talk",
+    show_default=True,
+    help="A scenario from sipp-scenarios/ (talk, hangup, ...).",
+)
+@click.option(
+    "--seconds",
+    default=15.0,
+    show_default=True,
+    help="How long the caller stays on the line after the answer (talk scenario).",
+)
 @click.option("--caller", default=None, help="Caller number (default: a random 08... number).")
 @click.option("--count", default=1, show_default=True, help="Number of calls.")
 @click.option("--rate", default=1.0, show_default=True, help="Calls per second.")
 @click.option("--json", "as_json", is_flag=True, help="Print SIPp's timing of each call as JSON.")
-def call(scenario: str, seconds: float, caller: str | None, count: int, rate: float,
-         as_json: bool) -> None:
+def call(  # noqa: PLR0917 - one parameter per click option
+    scenario: str, seconds: float, caller: str | None, count: int, rate: float, as_json: bool
+) -> None:
     """Place test calls to 112 with SIPp, as the trunk would."""
     from pbx_bridge.sipp.runner import run_scenario  # noqa: PLC0415
 
     settings = _settings()
     _progress(f"calling 112: scenario {scenario}, {count} call(s), {seconds:g} s on the line ...")
     try:
-        result = run_scenario(settings, scenario, seconds=seconds, caller=caller,
-                              count=count, rate=rate)
+        result = run_scenario(
+            settings, scenario, seconds=seconds, caller=caller, count=count, rate=rate
+        )
     except sandbox_mod.SandboxError as error:
         _fail(str(error))
     if as_json:
-        click.echo(json.dumps({"ok": result.ok, "calls": [t.as_json() for t in result.calls]},
-                              indent=2))
+        click.echo(
+            json.dumps({"ok": result.ok, "calls": [t.as_json() for t in result.calls]}, indent=2)
+        )
     else:
         for timing in result.calls:
             answered = timing.answered.isoformat() if timing.answered else "not answered"
@@ -142,8 +158,11 @@ def call(scenario: str, seconds: float, caller: str | None, count: int, rate: fl
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="JSON, one object per call.")
 @click.option("--limit", default=100, show_default=True, help="Newest N calls.")
-@click.option("--show-numbers", is_flag=True,
-              help="Show callers' numbers in clear (they are masked by default).")
+@click.option(
+    "--show-numbers",
+    is_flag=True,
+    help="Show callers' numbers in clear (they are masked by default).",
+)
 def calls(as_json: bool, limit: int, show_numbers: bool) -> None:
     """Print the stored call records, newest first."""
     from pbx_bridge.app import open_store  # noqa: PLC0415
@@ -206,14 +225,56 @@ def show_config() -> None:
         click.echo(f"PBX_BRIDGE_{name.upper():22} {shown}")
 
 
+@main.command("pbx-config")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder to write the rendered .conf files into (then copy to /etc/asterisk).",
+)
+@click.option(
+    "--sip-bind",
+    required=True,
+    help="The PBX's address towards the carrier: SIP listens and RTP flows on it.",
+)
+@click.option(
+    "--trunk",
+    "trunk_match",
+    required=True,
+    help="The carrier's SIP address(es) that identify the 112 trunk (pjsip identify).",
+)
+@click.option(
+    "--module-dir",
+    default="/usr/lib/x86_64-linux-gnu/asterisk/modules",
+    show_default=True,
+    help="The PBX's Asterisk module folder.",
+)
+def pbx_config(out: Path, sip_bind: str, trunk_match: str, module_dir: str) -> None:
+    """Render asterisk-config/ and dialplans/ for a real PBX, with this configuration's secrets."""
+    settings = _settings()
+    try:
+        values = sandbox_mod.pbx_values(settings, module_dir, sip_bind, trunk_match)
+        written = sandbox_mod.write_configs(out, values, skip=("asterisk.conf",))
+    except sandbox_mod.SandboxError as error:
+        _fail(str(error))
+    for path in written:
+        path.chmod(0o640)
+        _progress(f"wrote {path}")
+    _progress("asterisk.conf is not written: keep the PBX's own. See README, 'On a real PBX'.")
+
+
 @main.group()
 def prompts() -> None:
     """The voice prompts (asterisk-config/prompts.toml)."""
 
 
 @prompts.command("build")
-@click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="Folder to write WAV files into, e.g. /usr/share/asterisk/sounds/pbx-bridge.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder to write WAV files into, e.g. /usr/share/asterisk/sounds/pbx-bridge.",
+)
 def prompts_build(out: Path) -> None:
     """Speak every prompt with espeak-ng (-v id) into 8 kHz WAV files for Asterisk."""
     from pbx_bridge.asterisk.prompts import PromptError, build_prompts  # noqa: PLC0415

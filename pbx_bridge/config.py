@@ -78,8 +78,8 @@ def sandbox_env_file() -> Path:
     return default_cache_dir() / "sandbox.env"
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings() -> Settings:
     """Read settings from the environment and the env files, the operator's winning."""
     operator_file = Path(os.environ.get(ENV_PREFIX + "CONFIG", "pbx-bridge.env"))
     env_files = [p for p in (sandbox_env_file(), operator_file) if p.is_file()]
-    return Settings(_env_file=env_files or None, **overrides)  # type: ignore[call-arg]
+    return Settings(_env_file=env_files or None)

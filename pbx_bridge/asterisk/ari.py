@@ -7,6 +7,7 @@ load (see README). This client is the few dozen lines the controller needs, on a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 from collections.abc import AsyncIterator, Mapping
@@ -62,16 +63,18 @@ class AriClient:
         url = self._base + path
         try:
             async with self._session.request(
-                method, url, params=params, json=body, headers=self._headers,
+                method,
+                url,
+                params=params,
+                json=body,
+                headers=self._headers,
                 timeout=self._timeout,
             ) as response:
                 text = await response.text()
                 if response.status >= 400:
                     reason = text
-                    try:
+                    with contextlib.suppress(ValueError, AttributeError):
                         reason = json.loads(text).get("message", text)
-                    except (ValueError, AttributeError):
-                        pass
                     raise AriError(response.status, method, path, reason)
                 return json.loads(text) if text else None
         except (aiohttp.ClientConnectionError, TimeoutError) as error:

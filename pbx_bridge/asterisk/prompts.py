@@ -69,7 +69,18 @@ def _speak(text: str, target: Path) -> None:
         raw = Path(tmp) / "speech.wav"
         subprocess.run([espeak, "-v", "id", "-s", "150", "-w", str(raw), text], check=True)
         subprocess.run(
-            [sox, str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer",
-             str(target)],
+            [
+                sox,
+                str(raw),
+                "-r",
+                "8000",
+                "-c",
+                "1",
+                "-b",
+                "16",
+                "-e",
+                "signed-integer",
+                str(target),
+            ],
             check=True,
         )

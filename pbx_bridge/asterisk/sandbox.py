@@ -96,8 +96,12 @@ def build_root(settings: Settings, progress: Progress | None = None) -> Path:
         shutil.rmtree(staging)
     _say(progress, f"building the Asterisk sandbox (Debian {SUITE}: {', '.join(PACKAGES)})")
     command = [
-        "mmdebstrap", "--variant=apt", "--aptopt=Acquire::Check-Valid-Until \"false\"",
-        f"--include={','.join(PACKAGES)}", SUITE, str(staging),
+        "mmdebstrap",
+        "--variant=apt",
+        '--aptopt=Acquire::Check-Valid-Until "false"',
+        f"--include={','.join(PACKAGES)}",
+        SUITE,
+        str(staging),
     ]
     started = time.monotonic()
     with subprocess.Popen(
@@ -152,16 +156,19 @@ def _host_port(url: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def placeholders(settings: Settings, root: Path) -> dict[str, str]:
+def placeholders(settings: Settings, root: Path | None) -> dict[str, str]:
     if settings.ari_password is None or settings.ami_password is None:
         raise SandboxError("no ARI/AMI password: set PBX_BRIDGE_ARI_PASSWORD and _AMI_PASSWORD")
     http_host, http_port = _host_port(settings.ari_url)
-    module_dirs = sorted(root.glob("usr/lib/*/asterisk/modules"))
-    if not module_dirs:
-        raise SandboxError(f"no Asterisk modules in {root}: remove it and run `sandbox up` again")
+    module_dir = ""
+    if root is not None:
+        module_dirs = sorted(root.glob("usr/lib/*/asterisk/modules"))
+        if not module_dirs:
+            raise SandboxError(f"no Asterisk modules in {root}: remove it and `sandbox up` again")
+        module_dir = "/" + str(module_dirs[0].relative_to(root))
     return {
         "INSTANCE": INSTANCE,
-        "MODULE_DIR": "/" + str(module_dirs[0].relative_to(root)),
+        "MODULE_DIR": module_dir,
         "HTTP_BIND": http_host,
         "HTTP_PORT": str(http_port),
         "ARI_USERNAME": settings.ari_username,
@@ -188,6 +195,30 @@ def render_text(template: str, values: dict[str, str], name: str) -> str:
     return template
 
 
+def write_configs(
+    out_dir: Path, values: dict[str, str], *, skip: tuple[str, ...] = ()
+) -> list[Path]:
+    """Render asterisk-config/*.conf and dialplans/*.conf into out_dir."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in [*asterisk_config_dir().glob("*.conf"), *dialplans_dir().glob("*.conf")]:
+        if source.name in skip:
+            continue
+        target = out_dir / source.name
+        target.write_text(render_text(source.read_text(), values, source.name))
+        written.append(target)
+    return written
+
+
+def pbx_values(
+    settings: Settings, module_dir: str, sip_bind: str, trunk_match: str
+) -> dict[str, str]:
+    """Placeholders for a real PBX: the operator's addresses instead of the sandbox's."""
+    values = placeholders(settings, None)
+    values.update({"MODULE_DIR": module_dir, "SIP_BIND": sip_bind, "TRUNK_MATCH": trunk_match})
+    return values
+
+
 def _asterisk_ids(root: Path) -> tuple[int, int]:
     for line in (root / "etc/passwd").read_text().splitlines():
         fields = line.split(":")
@@ -197,7 +228,7 @@ def _asterisk_ids(root: Path) -> tuple[int, int]:
 
 
 def render(settings: Settings, progress: Progress | None = None) -> Path:
-    """Write the project's Asterisk configuration, dialplan, prompts and SIPp files into the root."""
+    """Write the project's Asterisk configs, dialplan, prompts and SIPp files into the root."""
     root = root_dir(settings)
     inst = instance_dir(settings)
     values = placeholders(settings, root)
@@ -206,8 +237,7 @@ def render(settings: Settings, progress: Progress | None = None) -> Path:
         (inst / sub).mkdir(parents=True, exist_ok=True)
     for stale in etc.glob("*.conf"):
         stale.unlink()
-    for source in [*asterisk_config_dir().glob("*.conf"), *dialplans_dir().glob("*.conf")]:
-        (etc / source.name).write_text(render_text(source.read_text(), values, source.name))
+    write_configs(etc, values)
     for scenario in sipp_scenarios_dir().glob("*"):
         if scenario.is_file():
             shutil.copyfile(scenario, inst / "sipp" / scenario.name)
@@ -226,7 +256,7 @@ def render(settings: Settings, progress: Progress | None = None) -> Path:
 
 def _mounted(path: Path) -> bool:
     target = str(path.resolve())
-    with open("/proc/self/mountinfo", encoding="utf-8") as info:
+    with Path("/proc/self/mountinfo").open(encoding="utf-8") as info:
         return any(line.split()[4] == target for line in info)
 
 
@@ -292,7 +322,7 @@ def processes_in_root(root: Path) -> list[int]:
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError):
-            if os.readlink(entry / "root") == target:
+            if str((entry / "root").readlink()) == target:
                 found.append(int(entry.name))
     return found
 
@@ -313,24 +343,40 @@ def up(settings: Settings, progress: Progress | None = None, timeout: float = 30
     render(settings, progress)
     _mount(root)
     inst = instance_dir(settings)
-    console_log = (inst / "log" / "console.log").open("ab")
     _say(progress, "starting Asterisk as user asterisk")
-    proc = subprocess.Popen(
-        ["chroot", str(root), "asterisk", "-f", "-n", "-U", "asterisk", "-G", "asterisk",
-         "-C", f"{INSTANCE}/etc/asterisk.conf"],
-        stdin=subprocess.DEVNULL, stdout=console_log, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    console_log.close()
+    # Asterisk daemonizes itself: the launcher returns once it has forked, and the daemon
+    # outlives this process (it is the sandbox, not a child of whoever started it).
+    with (inst / "log" / "console.log").open("ab") as console_log:
+        launched = subprocess.run(
+            [
+                "chroot",
+                str(root),
+                "asterisk",
+                "-n",
+                "-U",
+                "asterisk",
+                "-G",
+                "asterisk",
+                "-C",
+                f"{INSTANCE}/etc/asterisk.conf",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=console_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            check=False,
+            timeout=timeout,
+        )
+    if launched.returncode != 0:
+        raise SandboxError(f"Asterisk exited with {launched.returncode}:\n{_log_tail(settings)}")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SandboxError(f"Asterisk exited with {proc.returncode}:\n{_log_tail(settings)}")
-        if ari_answers(settings, timeout=0.5):
-            _say(progress, f"Asterisk is up (pid {proc.pid}); ARI answers at {settings.ari_url}")
-            return proc.pid
+        pid = asterisk_pid(settings)
+        if pid is not None and ari_answers(settings, timeout=0.5):
+            _say(progress, f"Asterisk is up (pid {pid}); ARI answers at {settings.ari_url}")
+            return pid
         time.sleep(0.1)
-    proc.kill()
+    down(settings)
     raise SandboxError(f"ARI did not answer within {timeout:.0f} s:\n{_log_tail(settings)}")
 
 
@@ -399,9 +445,19 @@ def status(settings: Settings) -> SandboxStatus:
 def asterisk_cli(settings: Settings, command: str) -> str:
     """Run an Asterisk CLI command in the running sandbox (`asterisk -rx`)."""
     result = subprocess.run(
-        ["chroot", str(root_dir(settings)), "asterisk", "-C", f"{INSTANCE}/etc/asterisk.conf",
-         "-rx", command],
-        capture_output=True, text=True, check=False, timeout=15,
+        [
+            "chroot",
+            str(root_dir(settings)),
+            "asterisk",
+            "-C",
+            f"{INSTANCE}/etc/asterisk.conf",
+            "-rx",
+            command,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=15,
     )
     if result.returncode != 0:
         raise SandboxError(f"asterisk -rx {command!r} failed: {result.stderr.strip()}")

@@ -8,7 +8,9 @@ Rules that keep a 112 caller safe:
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 from pbx_bridge.screening.model import (
     Answer,
@@ -30,15 +32,22 @@ from pbx_bridge.screening.model import (
     WatchHangup,
 )
 
-GREETING = "pbx-bridge/greeting"
+Outcome = tuple[Call, list[Command]]
 
 
-def _note(call: Call, entry: TimelineEntry) -> Call:
-    return replace(call, timeline=(*call.timeline, entry))
+@dataclass(frozen=True)
+class Script:
+    """What the caller hears: sound names, so an operator can swap in a recorded voice."""
+
+    greeting: str = "pbx-bridge/greeting"
 
 
-def start(event: Arrived, greeting: str = GREETING) -> tuple[Call, list[Command]]:
-    """A new call: answer it, or, if it was adopted already answered, greet it."""
+def _note(call: Call, at: Any, kind: str, detail: str = "") -> Call:
+    return replace(call, timeline=(*call.timeline, TimelineEntry(at, kind, detail)))
+
+
+def start(event: Arrived, script: Script = Script()) -> Outcome:  # noqa: ARG001 - symmetry with step
+    """A new call: answer it, or, if it was adopted already answered, send it to the queue."""
     call = Call(
         channel_id=event.channel_id,
         caller_number=event.caller_number,
@@ -51,56 +60,76 @@ def start(event: Arrived, greeting: str = GREETING) -> tuple[Call, list[Command]
     )
     if event.answered:
         # Adopted after a reconnect: its screening state is lost, so it goes to the queue.
-        call = replace(call, phase=Phase.QUEUED)
-        return call, [WatchHangup(), ContinueToQueue("adopted")]
+        return replace(call, phase=Phase.QUEUED), [WatchHangup(), ContinueToQueue("adopted")]
     return replace(call, phase=Phase.ANSWERING), [WatchHangup(), Answer()]
 
 
-def step(call: Call, event: Event, greeting: str = GREETING) -> tuple[Call, list[Command]]:
+def _answered(call: Call, event: Answered, script: Script) -> Outcome:
+    if call.answered_at is not None:
+        return call, []
+    answered = replace(_note(call, event.at, "answered"), answered_at=event.at)
+    if call.phase is Phase.ANSWERING:
+        return replace(answered, phase=Phase.GREETING), [Play(script.greeting, call.greeting_id)]
+    return answered, []
+
+
+def _playback_finished(call: Call, event: PlaybackFinished, _script: Script) -> Outcome:
+    if call.phase is Phase.GREETING and event.playback_id == call.greeting_id:
+        queued = replace(_note(call, event.at, "greeted"), phase=Phase.QUEUED)
+        return queued, [ContinueToQueue("screened")]
+    return call, []
+
+
+def _left_stasis(call: Call, event: LeftStasis, _script: Script) -> Outcome:
+    # Whoever took the call out of our hands, the dialplan goes on to Queue() after Stasis.
+    left = replace(_note(call, event.at, "left_stasis"), in_stasis=False)
+    return replace(left, phase=Phase.QUEUED), []
+
+
+def _hangup_requested(call: Call, event: HangupRequested, _script: Script) -> Outcome:
+    if call.hangup_cause is None and event.cause:
+        return replace(call, hangup_cause=event.cause), []
+    return call, []
+
+
+def _hung_up(call: Call, event: HungUp, _script: Script) -> Outcome:
+    # Asterisk reports cause 0 when a channel is destroyed after leaving Stasis; the cause
+    # of the hang-up request is the real one then.
+    cause = event.cause or call.hangup_cause or 0
+    ended = replace(
+        _note(call, event.at, "hung_up", str(cause)),
+        phase=Phase.ENDED,
+        ended_at=event.at,
+        hangup_cause=cause,
+        hangup_cause_text=event.cause_text if event.cause else "",
+        in_stasis=False,
+    )
+    return ended, [StoreRecord(ended)]
+
+
+def _command_failed(call: Call, event: CommandFailed, _script: Script) -> Outcome:
+    failed = _note(call, event.at, "command_failed", f"{event.command}: {event.reason}")
+    if call.phase in (Phase.ANSWERING, Phase.GREETING) and call.in_stasis:
+        return replace(failed, phase=Phase.QUEUED), [ContinueToQueue("command_failed")]
+    return failed, []
+
+
+def _ignore(call: Call, _event: Any, _script: Script) -> Outcome:
+    return call, []
+
+
+_HANDLERS: dict[type, Callable[[Call, Any, Script], Outcome]] = {
+    Answered: _answered,
+    PlaybackFinished: _playback_finished,
+    LeftStasis: _left_stasis,
+    HangupRequested: _hangup_requested,
+    HungUp: _hung_up,
+    CommandFailed: _command_failed,
+    Arrived: _ignore,
+}
+
+
+def step(call: Call, event: Event, script: Script = Script()) -> Outcome:
     if call.phase is Phase.ENDED:
         return call, []
-    match event:
-        case HangupRequested(at=at, cause=cause):
-            if call.hangup_cause is None and cause:
-                return replace(call, hangup_cause=cause), []
-            return call, []
-        case HungUp(at=at, cause=cause, cause_text=text):
-            # Asterisk reports cause 0 when the channel is destroyed after leaving Stasis;
-            # the cause of the hang-up request is the real one then.
-            final_cause = cause or call.hangup_cause or 0
-            ended = replace(
-                _note(call, TimelineEntry(at, "hung_up", f"{final_cause} {text}".strip())),
-                phase=Phase.ENDED, ended_at=at, hangup_cause=final_cause,
-                hangup_cause_text=text if cause else "", in_stasis=False,
-            )
-            return ended, [StoreRecord(ended)]
-        case Answered(at=at):
-            if call.answered_at is not None:
-                return call, []
-            answered = replace(_note(call, TimelineEntry(at, "answered")), answered_at=at)
-            if call.phase is Phase.ANSWERING:
-                greeting_call = replace(answered, phase=Phase.GREETING)
-                return greeting_call, [Play(greeting, call.greeting_id)]
-            return answered, []
-        case PlaybackFinished(at=at, playback_id=playback_id):
-            if call.phase is Phase.GREETING and playback_id == call.greeting_id:
-                queued = replace(
-                    _note(call, TimelineEntry(at, "greeted")), phase=Phase.QUEUED
-                )
-                return queued, [ContinueToQueue("screened")]
-            return call, []
-        case LeftStasis(at=at):
-            left = replace(_note(call, TimelineEntry(at, "left_stasis")), in_stasis=False)
-            if call.phase is not Phase.QUEUED:
-                # Someone else took the call out of our hands: it still reaches the dialplan's
-                # queue (the dialplan goes on to Queue() after Stasis).
-                left = replace(left, phase=Phase.QUEUED)
-            return left, []
-        case CommandFailed(at=at, command=command, reason=reason):
-            failed = _note(call, TimelineEntry(at, "command_failed", f"{command}: {reason}"))
-            if call.phase in (Phase.ANSWERING, Phase.GREETING) and call.in_stasis:
-                return replace(failed, phase=Phase.QUEUED), [ContinueToQueue("command_failed")]
-            return failed, []
-        case Arrived():
-            return call, []
-    return call, []
+    return _HANDLERS[type(event)](call, event, script)

@@ -41,7 +41,9 @@ class Call:
     hangup_cause_text: str = ""
     in_stasis: bool = True
     adopted: bool = False
-    sip_call_id: str = ""  # the trunk's SIP Call-ID: ties the record to the carrier's and SIPp's logs
+    sip_call_id: str = (
+        ""  # the trunk's SIP Call-ID: ties the record to the carrier's and SIPp's logs
+    )
     greeting_id: str = ""
     timeline: tuple[TimelineEntry, ...] = field(default=())
 

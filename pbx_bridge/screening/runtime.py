@@ -67,7 +67,9 @@ def translate(message: dict[str, Any]) -> tuple[str, Event] | None:
         case "StasisEnd":
             return channel_id, LeftStasis(at)
         case "ChannelDestroyed":
-            return channel_id, HungUp(at, int(message.get("cause", 0)), message.get("cause_txt", ""))
+            return channel_id, HungUp(
+                at, int(message.get("cause", 0)), message.get("cause_txt", "")
+            )
     return None
 
 
@@ -97,7 +99,7 @@ class ScreeningController:
     ) -> None:
         self._ari = ari
         self._store_call = store_call
-        self._greeting = greeting
+        self._script = machine.Script(greeting=greeting)
         self._queue_context = queue_context
         self._inboxes: dict[str, asyncio.Queue[Event]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -144,9 +146,10 @@ class ScreeningController:
             return
         for channel in channels:
             dialplan = channel.get("dialplan") or {}
-            in_our_app = dialplan.get("app_name") == "Stasis" and str(
-                dialplan.get("app_data", "")
-            ).split(",")[0] == self._ari.app
+            in_our_app = (
+                dialplan.get("app_name") == "Stasis"
+                and str(dialplan.get("app_data", "")).split(",")[0] == self._ari.app
+            )
             if in_our_app and channel["id"] not in self._inboxes:
                 log.info("call.adopted", channel=channel["id"])
                 self._begin(arrival({"channel": channel}))
@@ -162,7 +165,7 @@ class ScreeningController:
     async def _call_task(self, first: Arrived, inbox: asyncio.Queue[Event]) -> None:
         structlog.contextvars.bind_contextvars(call_id=first.channel_id)
         log.info("call.arrived", caller=first.caller_number)
-        call, commands = machine.start(first, self._greeting)
+        call, commands = machine.start(first, self._script)
         try:
             while True:
                 for command in commands:
@@ -172,7 +175,7 @@ class ScreeningController:
                 if call.phase is Phase.ENDED:
                     return
                 event = await inbox.get()
-                call, commands = machine.step(call, event, self._greeting)
+                call, commands = machine.step(call, event, self._script)
         finally:
             self._inboxes.pop(first.channel_id, None)
             metrics.ACTIVE_CALLS.dec()

@@ -9,7 +9,6 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from pbx_bridge.asterisk.sandbox import INSTANCE, SandboxError, root_dir
 from pbx_bridge.config import Settings
@@ -95,16 +94,27 @@ def timings(messages: list[SippMessage]) -> list[CallTiming]:
         by_call.setdefault(message.call_id, []).append(message)
     result = []
     for call_id, items in by_call.items():
-        invite = next((m for m in items if m.direction == "sent" and m.first_line.startswith("INVITE")), None)
+        invite = next(
+            (m for m in items if m.direction == "sent" and m.first_line.startswith("INVITE")), None
+        )
         if invite is None:
             continue
         answered = next(
-            (m for m in items if m.direction == "received" and m.first_line.startswith("SIP/2.0 200")),
+            (
+                m
+                for m in items
+                if m.direction == "received" and m.first_line.startswith("SIP/2.0 200")
+            ),
             None,
         )
-        bye = next((m for m in items if m.direction == "sent" and m.first_line.startswith("BYE")), None)
-        result.append(CallTiming(call_id, invite.at, answered.at if answered else None,
-                                 bye.at if bye else None))
+        bye = next(
+            (m for m in items if m.direction == "sent" and m.first_line.startswith("BYE")), None
+        )
+        result.append(
+            CallTiming(
+                call_id, invite.at, answered.at if answered else None, bye.at if bye else None
+            )
+        )
     return sorted(result, key=lambda t: t.invite_sent)
 
 
@@ -150,18 +160,45 @@ def run_scenario(
     media_port = free_port() & ~1
     limit = timeout if timeout is not None else seconds + count / max(rate, 0.001) + 30
     command = [
-        "chroot", str(root), "sipp", f"127.0.0.1:{settings.sandbox_sip_port}",
-        "-sf", f"{INSTANCE}/sipp/{scenario}.xml",
-        "-s", service,
-        "-key", "caller", caller or random_caller(),
-        "-key", "caller_name", caller_name,
-        "-i", "127.0.0.1", "-p", str(free_port()),
-        "-mi", "127.0.0.1", "-mp", str(media_port),
-        "-m", str(count), "-r", str(rate), "-l", str(max(count, 1)),
-        "-d", str(int(seconds * 1000)),
-        "-trace_msg", "-message_file", f"{run_dir}/messages.log",
-        "-trace_err", "-error_file", f"{run_dir}/errors.log",
-        "-timeout", f"{int(limit)}s", "-timeout_error",
+        "chroot",
+        str(root),
+        "sipp",
+        f"127.0.0.1:{settings.sandbox_sip_port}",
+        "-sf",
+        f"{INSTANCE}/sipp/{scenario}.xml",
+        "-s",
+        service,
+        "-key",
+        "caller",
+        caller or random_caller(),
+        "-key",
+        "caller_name",
+        caller_name,
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(free_port()),
+        "-mi",
+        "127.0.0.1",
+        "-mp",
+        str(media_port),
+        "-m",
+        str(count),
+        "-r",
+        str(rate),
+        "-l",
+        str(max(count, 1)),
+        "-d",
+        str(int(seconds * 1000)),
+        "-trace_msg",
+        "-message_file",
+        f"{run_dir}/messages.log",
+        "-trace_err",
+        "-error_file",
+        f"{run_dir}/errors.log",
+        "-timeout",
+        f"{int(limit)}s",
+        "-timeout_error",
         "-nostdin",
     ]
     completed = subprocess.run(
@@ -169,7 +206,9 @@ def run_scenario(
     )
     messages_log = host_run_dir / "messages.log"
     errors_log = host_run_dir / "errors.log"
-    messages = parse_messages(messages_log.read_text(errors="replace")) if messages_log.exists() else []
+    messages = (
+        parse_messages(messages_log.read_text(errors="replace")) if messages_log.exists() else []
+    )
     return SippResult(
         returncode=completed.returncode,
         calls=timings(messages),

@@ -38,9 +38,7 @@ def record_from_call(call: Call, thresholds: Thresholds) -> CallRecord:
         answered_at=call.answered_at,
         ended_at=call.ended_at,
         ring_seconds=_seconds(call.arrived_at, call.answered_at),
-        connected_seconds=(
-            None if (s := connected_seconds(call)) is None else round(s, 3)
-        ),
+        connected_seconds=(None if (s := connected_seconds(call)) is None else round(s, 3)),
         total_seconds=_seconds(call.arrived_at, call.ended_at),
         validity=validity(call, thresholds).value,
         hangup_cause=call.hangup_cause,

@@ -49,8 +49,9 @@ async def health(request: web.Request) -> web.Response:
     metrics.ARI_CONNECTED.set(int(parts["ari"]))
     metrics.AMI_CONNECTED.set(int(parts["ami"]))
     status = 200 if all(parts.values()) else 503
-    return web.json_response({"status": "ok" if status == 200 else "degraded", **parts},
-                             status=status)
+    return web.json_response(
+        {"status": "ok" if status == 200 else "degraded", **parts}, status=status
+    )
 
 
 async def prometheus(_request: web.Request) -> web.Response:

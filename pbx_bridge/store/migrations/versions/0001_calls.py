@@ -37,7 +37,9 @@ def upgrade() -> None:
     op.create_table(
         "call_events",
         sa.Column(
-            "call_id", sa.String(64), sa.ForeignKey("calls.id", ondelete="CASCADE"),
+            "call_id",
+            sa.String(64),
+            sa.ForeignKey("calls.id", ondelete="CASCADE"),
             primary_key=True,
         ),
         sa.Column("seq", sa.Integer(), primary_key=True),

@@ -1,0 +1,92 @@
+"""The store writes one record per call with its timeline; the API hides it behind a token."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from pbx_bridge.screening.model import Call, Phase, TimelineEntry
+from pbx_bridge.screening.policy import Thresholds
+from pbx_bridge.store.database import make_engine, migrate
+from pbx_bridge.store.repository import CallRepository
+from pbx_bridge.web.api import Health, build_web_app
+
+T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+def ended_call(channel_id: str, seconds_on_line: float) -> Call:
+    answered = T0 + timedelta(seconds=0.25)
+    ended = answered + timedelta(seconds=seconds_on_line)
+    return Call(
+        channel_id=channel_id,
+        caller_number="081234567890",
+        caller_name="Budi",
+        arrived_at=T0,
+        phase=Phase.ENDED,
+        answered_at=answered,
+        ended_at=ended,
+        hangup_cause=16,
+        sip_call_id=f"sip-{channel_id}",
+        timeline=(
+            TimelineEntry(T0, "arrived"),
+            TimelineEntry(answered, "answered"),
+            TimelineEntry(ended, "hung_up", "16"),
+        ),
+    )
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'store' / 'calls.db'}")
+    await migrate(engine)
+    await migrate(engine)  # idempotent
+    yield engine
+    await engine.dispose()
+
+
+async def test_a_saved_call_reads_back_with_durations_validity_and_timeline(
+    engine: AsyncEngine,
+) -> None:
+    repo = CallRepository(engine, Thresholds())
+    await repo.save(ended_call("a", 15))
+    await repo.save(ended_call("b", 2))
+    await repo.save(ended_call("b", 2))  # written twice, stored once
+    views = {view.id: view for view in await repo.list()}
+    assert set(views) == {"a", "b"}
+    assert views["a"].validity == "valid"
+    assert views["b"].validity == "invalid"
+    assert views["a"].connected_seconds == 15.0
+    assert views["a"].ring_seconds == 0.25
+    assert views["a"].ended_at == T0 + timedelta(seconds=15.25)
+    assert [e["kind"] for e in views["a"].timeline] == ["arrived", "answered", "hung_up"]
+
+
+async def test_api_refuses_without_the_token_and_masks_numbers(engine: AsyncEngine) -> None:
+    repo = CallRepository(engine, Thresholds())
+    await repo.save(ended_call("a", 15))
+
+    async def database_ok() -> bool:
+        return True
+
+    app = build_web_app(Health(lambda: True, lambda: False, database_ok), repo, "s3cret")
+    async with TestClient(TestServer(app)) as client:
+        assert (await client.get("/api/calls")).status == 401
+        assert (
+            await client.get("/api/calls", headers={"Authorization": "Bearer no"})
+        ).status == 401
+        response = await client.get("/api/calls", headers={"Authorization": "Bearer s3cret"})
+        assert response.status == 200
+        body = await response.json()
+        assert body["calls"][0]["caller_number"] == "**********90"
+        bad = await client.get("/api/calls?limit=abc", headers={"Authorization": "Bearer s3cret"})
+        assert bad.status == 400
+        assert "limit" in (await bad.json())["error"]
+        health = await client.get("/health")
+        assert health.status == 503
+        assert (await health.json())["ami"] is False
+        assert (await client.get("/metrics")).status == 200
