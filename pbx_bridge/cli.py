@@ -136,7 +136,7 @@ def call(  # noqa: PLR0917 - one parameter per click option
     from pbx_bridge.sipp.runner import run_scenario  # noqa: PLC0415
 
     settings = _settings()
-    _progress(f"calling 112: scenario {scenario}, {count} call(s), {seconds:g} s on the line ...")
+    _progress(f"calling 112: scenario {scenario}, {count} call(s) ...")
     try:
         result = run_scenario(
             settings, scenario, seconds=seconds, caller=caller, count=count, rate=rate
