@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import structlog
@@ -19,7 +21,9 @@ from pbx_bridge.asterisk.ami import AmiAuthError, AmiClient, AmiUnavailable
 from pbx_bridge.asterisk.ari import AriClient, AriError, AriUnavailable
 from pbx_bridge.config import Settings
 from pbx_bridge.errors import StartupError
-from pbx_bridge.screening.model import Call
+from pbx_bridge.reconcile.service import reconcile_file
+from pbx_bridge.screening.machine import ScreeningConfig
+from pbx_bridge.screening.model import Call, SilentPolicy
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.screening.runtime import ScreeningController
 from pbx_bridge.store.database import make_engine, migrate
@@ -30,6 +34,50 @@ from pbx_bridge.web.api import Health, build_web_app
 log = structlog.get_logger(__name__)
 
 SANDBOX_HINT = "run `pbx-bridge sandbox up` (it generates the sandbox's credentials)"
+
+
+def screening_config(settings: Settings) -> ScreeningConfig:
+    return ScreeningConfig(
+        greeting=settings.greeting_prompt,
+        press_55_prompt=settings.press_55_prompt,
+        closing_prompt=settings.closing_prompt,
+        listen_seconds=settings.listen_seconds,
+        await_55_seconds=settings.await_55_seconds,
+        silent_policy=SilentPolicy(settings.silent_policy),
+        talk_silence_ms=settings.talk_silence_ms,
+        talk_threshold=settings.talk_threshold,
+        priority_55=settings.priority_55,
+        priority_speech=settings.priority_speech,
+        priority_silent=settings.priority_silent,
+    )
+
+
+def thresholds(settings: Settings) -> Thresholds:
+    return Thresholds(
+        valid_min_seconds=settings.valid_min_seconds,
+        hung_up_immediately_seconds=settings.hung_up_immediately_seconds,
+    )
+
+
+def cdr_file(settings: Settings) -> Path:
+    if settings.cdr_file is not None:
+        return settings.cdr_file
+    from pbx_bridge.asterisk.sandbox import instance_dir  # noqa: PLC0415 - sandbox default only
+
+    return instance_dir(settings) / "log" / "cdr-custom" / "pbx-bridge-cdr.csv"
+
+
+async def reconcile_forever(
+    settings: Settings, calls: CallRepository, controller: ScreeningController
+) -> None:
+    """Now and every interval: calls Asterisk recorded that the store lacks get a record."""
+    path = cdr_file(settings)
+    while True:
+        try:
+            await reconcile_file(path, calls, is_active=controller.holds)
+        except Exception:
+            log.exception("reconcile.failed", path=str(path))
+        await asyncio.sleep(settings.reconcile_interval_seconds)
 
 
 def require_secret(value: SecretStr | None, setting: str) -> str:
@@ -98,7 +146,7 @@ async def start_web(app: web.Application, settings: Settings) -> web.AppRunner:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[ScreeningController]:
+async def running(settings: Settings) -> AsyncIterator[Running]:
     """Every part started and checked, in the order that gives the clearest error first."""
     ari_password = require_secret(settings.ari_password, "ari_password")
     ami_password = require_secret(settings.ami_password, "ami_password")
@@ -123,7 +171,7 @@ async def running(settings: Settings) -> AsyncIterator[ScreeningController]:
         )
         await start_ami(ami)
         stack.callback(ami.close)
-        calls = CallRepository(engine, Thresholds(valid_min_seconds=settings.valid_min_seconds))
+        calls = CallRepository(engine, thresholds(settings))
 
         async def store_call(call: Call) -> None:
             try:
@@ -141,20 +189,23 @@ async def running(settings: Settings) -> AsyncIterator[ScreeningController]:
             return True
 
         controller = ScreeningController(
-            ari,
-            store_call,
-            greeting=settings.greeting_prompt,
-            queue_context=settings.queue_context,
+            ari, store_call, config=screening_config(settings), queue_context=settings.queue_context
         )
         health = Health(ari=lambda: ari.connected, ami=lambda: ami.connected, database=database_ok)
         runner = await start_web(build_web_app(health, calls, api_token), settings)
         stack.push_async_callback(runner.cleanup)
-        yield controller
+        yield Running(controller, calls)
+
+
+@dataclass(frozen=True)
+class Running:
+    controller: ScreeningController
+    calls: CallRepository
 
 
 async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     """Run until SIGINT or SIGTERM."""
-    async with running(settings) as controller:
+    async with running(settings) as parts:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -168,7 +219,13 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
         if ready is not None:
             ready.set()
         async with asyncio.TaskGroup() as group:
-            controller_task = group.create_task(controller.run(), name="screening")
+            tasks = [
+                group.create_task(parts.controller.run(), name="screening"),
+                group.create_task(
+                    reconcile_forever(settings, parts.calls, parts.controller), name="reconcile"
+                ),
+            ]
             await stop.wait()
-            controller_task.cancel()
+            for task in tasks:
+                task.cancel()
         log.info("serve.stopped")

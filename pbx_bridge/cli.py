@@ -6,15 +6,23 @@ import asyncio
 import json
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
+from pbx_bridge.app import cdr_file as default_cdr_file
+from pbx_bridge.app import open_store, thresholds
+from pbx_bridge.app import serve as serve_app
 from pbx_bridge.asterisk import sandbox as sandbox_mod
+from pbx_bridge.asterisk.prompts import PromptError, build_prompts
 from pbx_bridge.config import Settings, load_settings, sandbox_env_file
 from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import configure_logging, mask_number
+from pbx_bridge.reconcile.service import reconcile_file
+from pbx_bridge.sipp.runner import run_scenario
+from pbx_bridge.store.repository import CallRepository
 
 
 def _settings() -> Settings:
@@ -45,7 +53,6 @@ def serve() -> None:
     """Run the controller: ARI screening, AMI, the store and the web API, until Ctrl-C."""
     settings = _settings()
     configure_logging(settings.log_format, settings.log_level)
-    from pbx_bridge.app import serve as serve_app  # noqa: PLC0415 - keeps `--help` fast
 
     try:
         asyncio.run(serve_app(settings))
@@ -133,7 +140,6 @@ def call(  # noqa: PLR0917 - one parameter per click option
     scenario: str, seconds: float, caller: str | None, count: int, rate: float, as_json: bool
 ) -> None:
     """Place test calls to 112 with SIPp, as the trunk would."""
-    from pbx_bridge.sipp.runner import run_scenario  # noqa: PLC0415
 
     settings = _settings()
     _progress(f"calling 112: scenario {scenario}, {count} call(s) ...")
@@ -165,16 +171,13 @@ def call(  # noqa: PLR0917 - one parameter per click option
 )
 def calls(as_json: bool, limit: int, show_numbers: bool) -> None:
     """Print the stored call records, newest first."""
-    from pbx_bridge.app import open_store  # noqa: PLC0415
-    from pbx_bridge.screening.policy import Thresholds  # noqa: PLC0415
-    from pbx_bridge.store.repository import CallRepository  # noqa: PLC0415
 
     settings = _settings()
 
     async def fetch() -> list[dict[str, Any]]:
         engine = await open_store(settings)
         try:
-            repo = CallRepository(engine, Thresholds(settings.valid_min_seconds))
+            repo = CallRepository(engine, thresholds(settings))
             mask = None if show_numbers else mask_number
             return [view.as_json(mask) for view in await repo.list(limit)]
         finally:
@@ -187,21 +190,76 @@ def calls(as_json: bool, limit: int, show_numbers: bool) -> None:
     if as_json:
         click.echo(json.dumps(records, indent=2))
         return
-    click.echo(f"{'arrived (UTC)':26} {'caller':14} {'ring':>5} {'on line':>8} validity")
+    click.echo(
+        f"{'arrived (UTC)':26} {'caller':14} {'ring':>5} {'on line':>8} {'validity':10} disposition"
+    )
     for record in records:
         ring = record["ring_seconds"]
         connected = record["connected_seconds"]
         click.echo(
             f"{record['arrived_at'][:26]:26} {record['caller_number']:14} "
             f"{'-' if ring is None else f'{ring:.1f}':>5} "
-            f"{'-' if connected is None else f'{connected:.1f}':>8} {record['validity']}"
+            f"{'-' if connected is None else f'{connected:.1f}':>8} {record['validity']:10} "
+            f"{record['disposition']}"
         )
+
+
+@main.command()
+def retag() -> None:
+    """Recompute every stored call's validity and disposition with the current thresholds.
+
+    Set PBX_BRIDGE_VALID_MIN_SECONDS / PBX_BRIDGE_HUNG_UP_IMMEDIATELY_SECONDS first; each call's
+    stored timeline is classified again, so nothing is lost when a threshold changes.
+    """
+
+    settings = _settings()
+
+    async def run() -> tuple[int, int]:
+        engine = await open_store(settings)
+        try:
+            return await CallRepository(engine, thresholds(settings)).retag(thresholds(settings))
+        finally:
+            await engine.dispose()
+
+    try:
+        seen, changed = asyncio.run(run())
+    except StartupError as error:
+        _fail(str(error))
+    _progress(f"retagged {seen} call(s): {changed} changed")
+
+
+@main.command()
+@click.option(
+    "--cdr-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Asterisk's CDR CSV (cdr_custom.conf); default: the sandbox's.",
+)
+def reconcile(cdr_file: Path | None) -> None:
+    """Add a record for every call in Asterisk's CDR that the store lacks (serve does this too)."""
+
+    settings = _settings()
+    path = cdr_file or default_cdr_file(settings)
+
+    async def run() -> tuple[int, int]:
+        engine = await open_store(settings)
+        try:
+            repo = CallRepository(engine, thresholds(settings))
+            result = await reconcile_file(path, repo, settle=timedelta(0))
+        finally:
+            await engine.dispose()
+        return result.seen, result.added
+
+    try:
+        seen, added = asyncio.run(run())
+    except StartupError as error:
+        _fail(str(error))
+    _progress(f"{path}: {seen} call(s) in Asterisk's records, {added} added to the store")
 
 
 @main.command()
 def migrate() -> None:
     """Create or upgrade the database schema (serve does this too)."""
-    from pbx_bridge.app import open_store  # noqa: PLC0415
 
     async def run() -> None:
         engine = await open_store(_settings())
@@ -277,7 +335,6 @@ def prompts() -> None:
 )
 def prompts_build(out: Path) -> None:
     """Speak every prompt with espeak-ng (-v id) into 8 kHz WAV files for Asterisk."""
-    from pbx_bridge.asterisk.prompts import PromptError, build_prompts  # noqa: PLC0415
 
     try:
         for path in build_prompts(out):

@@ -56,10 +56,27 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
-    # Screening policy (Kendari's centre: a call is valid when the caller stayed more than 10 s).
+    # Validity (Kendari's centre: a call is valid when the caller stayed more than 10 s).
     valid_min_seconds: float = 10.0
+    hung_up_immediately_seconds: float = 5.0
+
+    # Screening: greeting, then listen for speech, then "press 5 twice", then the silent policy.
     greeting_prompt: str = "pbx-bridge/greeting"
+    press_55_prompt: str = "pbx-bridge/press-55"
+    closing_prompt: str = "pbx-bridge/closing"
+    listen_seconds: float = 5.0
+    await_55_seconds: float = 10.0
+    silent_policy: Literal["queue", "hangup"] = "queue"
+    talk_silence_ms: int = 1200
+    talk_threshold: int = 128
+    priority_55: int = 10
+    priority_speech: int = 5
+    priority_silent: int = 1
     queue_context: str = "queue-112"
+
+    # Asterisk's CDR file (cdr_custom.conf) for reconciliation; empty = the sandbox's.
+    cdr_file: Path | None = None
+    reconcile_interval_seconds: float = 30.0
 
     # The embedded Asterisk sandbox.
     sandbox_cache_dir: Path = Field(default_factory=default_cache_dir)

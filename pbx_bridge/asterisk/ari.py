@@ -97,6 +97,9 @@ class AriClient:
             "POST", f"/channels/{channel_id}/play/{playback_id}", params={"media": media}
         )
 
+    async def stop_playback(self, playback_id: str) -> None:
+        await self.request("DELETE", f"/playbacks/{playback_id}")
+
     async def set_variable(self, channel_id: str, name: str, value: str) -> None:
         await self.request(
             "POST", f"/channels/{channel_id}/variable", params={"variable": name, "value": value}

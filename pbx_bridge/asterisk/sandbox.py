@@ -27,6 +27,7 @@ from pathlib import Path
 from pbx_bridge.asterisk.prompts import SOUND_FOLDER, build_prompts
 from pbx_bridge.config import Settings, sandbox_env_file
 from pbx_bridge.paths import asterisk_config_dir, dialplans_dir, sipp_scenarios_dir
+from pbx_bridge.sipp.pcaps import build_caller_audio
 
 PACKAGES = ("asterisk", "asterisk-modules", "sip-tester")
 SUITE = "sid"
@@ -233,7 +234,7 @@ def render(settings: Settings, progress: Progress | None = None) -> Path:
     inst = instance_dir(settings)
     values = placeholders(settings, root)
     etc = inst / "etc"
-    for sub in ("etc", "db", "spool", "run", "log", "sipp"):
+    for sub in ("etc", "db", "spool", "run", "log", "log/cdr-custom", "sipp"):
         (inst / sub).mkdir(parents=True, exist_ok=True)
     for stale in etc.glob("*.conf"):
         stale.unlink()
@@ -241,6 +242,7 @@ def render(settings: Settings, progress: Progress | None = None) -> Path:
     for scenario in sipp_scenarios_dir().glob("*"):
         if scenario.is_file():
             shutil.copyfile(scenario, inst / "sipp" / scenario.name)
+    build_caller_audio(root / "usr/share/sip-tester", inst / "sipp")
     _say(progress, "speaking the prompts (espeak-ng -v id, sox)")
     build_prompts(root / "usr/share/asterisk/sounds" / SOUND_FOLDER)
     uid, gid = _asterisk_ids(root)

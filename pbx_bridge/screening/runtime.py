@@ -1,7 +1,8 @@
 """ARI glue: turns ARI events into the core's events and carries out its commands.
 
 Each call owns one task with its own inbox, so a slow REST call for one caller never holds up
-the events of another. The call's state is dropped when it reaches its final state.
+the events of another. The call's timers live in its task, and its state is dropped when it
+reaches its final state.
 """
 
 from __future__ import annotations
@@ -15,22 +16,32 @@ import structlog
 
 from pbx_bridge.asterisk.ari import CONNECTED, AriClient, AriError, AriUnavailable
 from pbx_bridge.screening import machine
+from pbx_bridge.screening.machine import ScreeningConfig
 from pbx_bridge.screening.model import (
     Answer,
     Answered,
     Arrived,
     Call,
+    CancelTimer,
     Command,
     CommandFailed,
     ContinueToQueue,
+    DetectTalk,
+    DtmfReceived,
     Event,
+    Hangup,
     HangupRequested,
     HungUp,
     LeftStasis,
     Phase,
     Play,
     PlaybackFinished,
+    StartTimer,
+    StopPlayback,
     StoreRecord,
+    TalkingFinished,
+    TalkingStarted,
+    TimerFired,
     WatchHangup,
 )
 from pbx_bridge.web import metrics
@@ -47,30 +58,43 @@ def parse_time(value: str | None) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC)
 
 
+def _playback(message: dict[str, Any], at: datetime) -> tuple[str, Event] | None:
+    playback = message.get("playback") or {}
+    target = str(playback.get("target_uri", ""))
+    if not target.startswith("channel:"):
+        return None
+    return target.removeprefix("channel:"), PlaybackFinished(at, str(playback.get("id", "")))
+
+
+def _hangup_request(message: dict[str, Any], at: datetime) -> HangupRequested:
+    cause = message.get("cause")
+    return HangupRequested(at, int(cause) if cause else None)
+
+
+# ARI event type -> the core's event, for events about a channel.
+_CHANNEL_EVENTS: dict[str, Callable[[dict[str, Any], datetime], Event]] = {
+    "ChannelTalkingStarted": lambda _m, at: TalkingStarted(at),
+    "ChannelTalkingFinished": lambda m, at: TalkingFinished(at, int(m.get("duration", 0))),
+    "ChannelDtmfReceived": lambda m, at: DtmfReceived(at, str(m.get("digit", ""))),
+    "ChannelHangupRequest": _hangup_request,
+    "StasisEnd": lambda _m, at: LeftStasis(at),
+    "ChannelDestroyed": lambda m, at: HungUp(
+        at, int(m.get("cause", 0)), str(m.get("cause_txt", ""))
+    ),
+}
+
+
 def translate(message: dict[str, Any]) -> tuple[str, Event] | None:
     """One ARI event -> (channel id, core event), or None when the core does not care."""
-    kind = message.get("type")
+    kind = str(message.get("type"))
     at = parse_time(message.get("timestamp"))
+    if kind == "PlaybackFinished":
+        return _playback(message, at)
     channel = message.get("channel") or {}
-    channel_id = channel.get("id", "")
-    match kind:
-        case "ChannelStateChange" if channel.get("state") == "Up":
-            return channel_id, Answered(at)
-        case "PlaybackFinished":
-            playback = message.get("playback") or {}
-            target = str(playback.get("target_uri", ""))
-            if target.startswith("channel:"):
-                return target.removeprefix("channel:"), PlaybackFinished(at, playback.get("id", ""))
-        case "ChannelHangupRequest":
-            cause = message.get("cause")
-            return channel_id, HangupRequested(at, int(cause) if cause else None)
-        case "StasisEnd":
-            return channel_id, LeftStasis(at)
-        case "ChannelDestroyed":
-            return channel_id, HungUp(
-                at, int(message.get("cause", 0)), message.get("cause_txt", "")
-            )
-    return None
+    if kind == "ChannelStateChange":
+        return (channel.get("id", ""), Answered(at)) if channel.get("state") == "Up" else None
+    make = _CHANNEL_EVENTS.get(kind)
+    return (channel.get("id", ""), make(message, at)) if make else None
 
 
 def arrival(message: dict[str, Any]) -> Arrived:
@@ -86,6 +110,39 @@ def arrival(message: dict[str, Any]) -> Arrived:
     )
 
 
+class CallTimers:
+    """The timers the core asked for, firing into the call's inbox."""
+
+    def __init__(self, inbox: asyncio.Queue[Event]) -> None:
+        self._inbox = inbox
+        self._handles: dict[str, asyncio.TimerHandle] = {}
+
+    def start(self, name: str, seconds: float) -> None:
+        self.cancel(name)
+        loop = asyncio.get_running_loop()
+        self._handles[name] = loop.call_later(seconds, self._fire, name)
+
+    def _fire(self, name: str) -> None:
+        self._handles.pop(name, None)
+        self._inbox.put_nowait(TimerFired(datetime.now(UTC), name))
+
+    def cancel(self, name: str) -> None:
+        handle = self._handles.pop(name, None)
+        if handle is not None:
+            handle.cancel()
+
+    def cancel_all(self) -> None:
+        for name in list(self._handles):
+            self.cancel(name)
+
+
+def _time(command: StartTimer | CancelTimer, timers: CallTimers) -> None:
+    if isinstance(command, StartTimer):
+        timers.start(command.name, command.seconds)
+    else:
+        timers.cancel(command.name)
+
+
 class ScreeningController:
     """Feeds the pure core from ARI and executes what it decides."""
 
@@ -94,12 +151,12 @@ class ScreeningController:
         ari: AriClient,
         store_call: StoreCall,
         *,
-        greeting: str,
+        config: ScreeningConfig,
         queue_context: str,
     ) -> None:
         self._ari = ari
         self._store_call = store_call
-        self._script = machine.Script(greeting=greeting)
+        self._config = config
         self._queue_context = queue_context
         self._inboxes: dict[str, asyncio.Queue[Event]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -107,6 +164,10 @@ class ScreeningController:
     @property
     def active_calls(self) -> int:
         return len(self._inboxes)
+
+    def holds(self, channel_id: str) -> bool:
+        """Is this call still ours (its record not written yet)?"""
+        return channel_id in self._inboxes
 
     async def run(self) -> None:
         try:
@@ -120,7 +181,7 @@ class ScreeningController:
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        log.debug("ari.event", event_type=kind, data=message)
+        log.debug("ari.event", event_type=kind)
         if kind == CONNECTED:
             await self._adopt()
             return
@@ -146,12 +207,10 @@ class ScreeningController:
             return
         for channel in channels:
             dialplan = channel.get("dialplan") or {}
-            in_our_app = (
-                dialplan.get("app_name") == "Stasis"
-                and str(dialplan.get("app_data", "")).split(",")[0] == self._ari.app
-            )
+            app = str(dialplan.get("app_data", "")).split(",")[0]
+            in_our_app = dialplan.get("app_name") == "Stasis" and app == self._ari.app
             if in_our_app and channel["id"] not in self._inboxes:
-                log.info("call.adopted", channel=channel["id"])
+                log.info("call.adopted", call_id=channel["id"])
                 self._begin(arrival({"channel": channel}))
 
     def _begin(self, event: Arrived) -> None:
@@ -165,41 +224,70 @@ class ScreeningController:
     async def _call_task(self, first: Arrived, inbox: asyncio.Queue[Event]) -> None:
         structlog.contextvars.bind_contextvars(call_id=first.channel_id)
         log.info("call.arrived", caller=first.caller_number)
-        call, commands = machine.start(first, self._script)
+        timers = CallTimers(inbox)
+        call, commands = machine.start(first, self._config)
         try:
             while True:
                 for command in commands:
-                    failure = await self._execute(call, command)
+                    failure = await self._execute(call, command, timers)
                     if failure is not None:
                         inbox.put_nowait(failure)
                 if call.phase is Phase.ENDED:
                     return
                 event = await inbox.get()
-                call, commands = machine.step(call, event, self._script)
+                call, commands = machine.step(call, event, self._config)
         finally:
+            timers.cancel_all()
             self._inboxes.pop(first.channel_id, None)
             metrics.ACTIVE_CALLS.dec()
 
-    async def _execute(self, call: Call, command: Command) -> CommandFailed | None:
-        channel_id = call.channel_id
+    async def _execute(
+        self, call: Call, command: Command, timers: CallTimers
+    ) -> CommandFailed | None:
         try:
-            match command:
-                case Answer():
-                    await self._ari.answer(channel_id)
-                case Play(prompt=prompt, playback_id=playback_id):
-                    await self._ari.play(channel_id, f"sound:{prompt}", playback_id)
-                case WatchHangup():
-                    await self._ari.subscribe(f"channel:{channel_id}")
-                case ContinueToQueue(reason=reason):
-                    log.info("call.to_queue", reason=reason)
-                    await self._ari.continue_in_dialplan(channel_id, self._queue_context)
-                case StoreRecord(call=ended):
-                    await self._store_call(ended)
-                    metrics.CALLS_ENDED.inc()
-                    log.info("call.ended", cause=ended.hangup_cause)
+            await self._carry_out(call, command, timers)
         except (AriError, AriUnavailable) as error:
             if isinstance(error, AriError) and error.status == 404:
-                return None  # the channel is gone: its hang-up event is on its way
+                return None  # the channel or playback is gone: its events are on their way
             log.warning("call.command_failed", command=type(command).__name__, error=str(error))
             return CommandFailed(datetime.now(UTC), type(command).__name__, str(error))
         return None
+
+    async def _carry_out(self, call: Call, command: Command, timers: CallTimers) -> None:
+        channel_id = call.channel_id
+        match command:
+            case Answer():
+                await self._ari.answer(channel_id)
+            case WatchHangup():
+                await self._ari.subscribe(f"channel:{channel_id}")
+            case DetectTalk(silence_ms=silence_ms, talking_threshold=threshold):
+                await self._ari.set_variable(
+                    channel_id, "TALK_DETECT(set)", f"{silence_ms},{threshold}"
+                )
+            case Play(prompt=prompt, playback_id=playback_id):
+                await self._ari.play(channel_id, f"sound:{prompt}", playback_id)
+            case StopPlayback(playback_id=playback_id):
+                await self._ari.stop_playback(playback_id)
+            case StartTimer() | CancelTimer():
+                _time(command, timers)
+            case ContinueToQueue(reason=reason, priority=priority, flags=flags):
+                await self._to_queue(channel_id, reason, priority, flags)
+            case Hangup(reason=reason):
+                log.info("call.hangup", reason=reason)
+                await self._ari.hangup(channel_id)
+            case StoreRecord(call=ended):
+                await self._store_call(ended)
+                metrics.CALLS_ENDED.inc()
+                log.info("call.ended", cause=ended.hangup_cause)
+
+    async def _to_queue(
+        self, channel_id: str, reason: str, priority: int, flags: tuple[str, ...]
+    ) -> None:
+        log.info("call.to_queue", reason=str(reason), priority=priority, flags=list(flags))
+        # app_queue reads QUEUE_PRIO when the caller joins; the flags travel with the call
+        # (the call taker's screen shows "caller cannot speak, pressed 55").
+        await self._ari.set_variable(channel_id, "QUEUE_PRIO", str(priority))
+        await self._ari.set_variable(
+            channel_id, "PBX_BRIDGE_SCREENING", ",".join([str(reason), *flags])
+        )
+        await self._ari.continue_in_dialplan(channel_id, self._queue_context)

@@ -137,6 +137,7 @@ def run_scenario(
     scenario: str,
     *,
     seconds: float = 0.0,
+    dtmf_at: float = 0.0,
     caller: str | None = None,
     caller_name: str = "",
     count: int = 1,
@@ -159,48 +160,32 @@ def run_scenario(
     scenario_file.write_bytes((sipp_scenarios_dir() / f"{scenario}.xml").read_bytes())
     media_port = free_port() & ~1
     limit = timeout if timeout is not None else seconds + count / max(rate, 0.001) + 30
-    command = [
-        "chroot",
-        str(root),
-        "sipp",
-        f"127.0.0.1:{settings.sandbox_sip_port}",
-        "-sf",
-        f"{INSTANCE}/sipp/{scenario}.xml",
-        "-s",
-        service,
-        "-key",
-        "caller",
-        caller or random_caller(),
-        "-key",
-        "caller_name",
-        caller_name,
-        "-i",
-        "127.0.0.1",
-        "-p",
-        str(free_port()),
-        "-mi",
-        "127.0.0.1",
-        "-mp",
-        str(media_port),
-        "-m",
-        str(count),
-        "-r",
-        str(rate),
-        "-l",
-        str(max(count, 1)),
-        "-d",
-        str(int(seconds * 1000)),
-        "-trace_msg",
-        "-message_file",
-        f"{run_dir}/messages.log",
-        "-trace_err",
-        "-error_file",
-        f"{run_dir}/errors.log",
-        "-timeout",
-        f"{int(limit)}s",
-        "-timeout_error",
-        "-nostdin",
-    ]
+    keys = {
+        "caller": caller or random_caller(),
+        "caller_name": caller_name,
+        "hangup_ms": str(int(seconds * 1000)),
+        "dtmf_at_ms": str(int(dtmf_at * 1000)),
+    }
+    options = {
+        "-sf": f"{INSTANCE}/sipp/{scenario}.xml",
+        "-s": service,
+        "-i": "127.0.0.1",
+        "-p": str(free_port()),
+        "-mi": "127.0.0.1",
+        "-mp": str(media_port),
+        "-m": str(count),
+        "-r": str(rate),
+        "-l": str(max(count, 1)),
+        "-message_file": f"{run_dir}/messages.log",
+        "-error_file": f"{run_dir}/errors.log",
+        "-timeout": f"{int(limit)}s",
+    }
+    command = ["chroot", str(root), "sipp", f"127.0.0.1:{settings.sandbox_sip_port}"]
+    for key, value in keys.items():
+        command += ["-key", key, value]
+    for option, value in options.items():
+        command += [option, value]
+    command += ["-trace_msg", "-trace_err", "-timeout_error", "-nostdin"]
     completed = subprocess.run(
         command, capture_output=True, text=True, check=False, timeout=limit + 15
     )

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import selectinload
 
-from pbx_bridge.screening.model import Call
-from pbx_bridge.screening.policy import Thresholds, connected_seconds, validity
+from pbx_bridge.screening.model import Call, TimelineEntry
+from pbx_bridge.screening.policy import Thresholds, classify, classify_call, connected_seconds
 from pbx_bridge.store.database import sessions
 from pbx_bridge.store.models import CallEvent, CallRecord
 
@@ -30,6 +31,7 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
 
 
 def record_from_call(call: Call, thresholds: Thresholds) -> CallRecord:
+    validity, disposition = classify_call(call, thresholds)
     record = CallRecord(
         id=call.channel_id,
         caller_number=call.caller_number,
@@ -40,7 +42,11 @@ def record_from_call(call: Call, thresholds: Thresholds) -> CallRecord:
         ring_seconds=_seconds(call.arrived_at, call.answered_at),
         connected_seconds=(None if (s := connected_seconds(call)) is None else round(s, 3)),
         total_seconds=_seconds(call.arrived_at, call.ended_at),
-        validity=validity(call, thresholds).value,
+        validity=validity.value,
+        disposition=disposition.value,
+        queue_reason=call.queue_reason.value if call.queue_reason else "",
+        queue_priority=call.queue_priority,
+        cannot_speak=call.cannot_speak,
         hangup_cause=call.hangup_cause,
         hangup_cause_text=call.hangup_cause_text[:64],
         adopted=call.adopted,
@@ -67,6 +73,10 @@ class CallView:
     connected_seconds: float | None
     total_seconds: float | None
     validity: str
+    disposition: str
+    queue_reason: str
+    queue_priority: int | None
+    cannot_speak: bool
     hangup_cause: int | None
     hangup_cause_text: str
     adopted: bool
@@ -86,6 +96,10 @@ class CallView:
             "connected_seconds": self.connected_seconds,
             "total_seconds": self.total_seconds,
             "validity": self.validity,
+            "disposition": self.disposition,
+            "queue_reason": self.queue_reason,
+            "queue_priority": self.queue_priority,
+            "cannot_speak": self.cannot_speak,
             "hangup_cause": self.hangup_cause,
             "hangup_cause_text": self.hangup_cause_text,
             "adopted": self.adopted,
@@ -108,6 +122,10 @@ def _view(record: CallRecord) -> CallView:
         connected_seconds=record.connected_seconds,
         total_seconds=record.total_seconds,
         validity=record.validity,
+        disposition=record.disposition,
+        queue_reason=record.queue_reason,
+        queue_priority=record.queue_priority,
+        cannot_speak=record.cannot_speak,
         hangup_cause=record.hangup_cause,
         hangup_cause_text=record.hangup_cause_text,
         adopted=record.adopted,
@@ -128,6 +146,58 @@ class CallRepository:
         """Write (or rewrite) the call's record and timeline in one transaction."""
         async with self._sessions() as session, session.begin():
             await session.merge(record_from_call(call, self._thresholds))
+
+    async def existing(self, ids: list[str]) -> set[str]:
+        """Which of these call ids the store already has."""
+        found: set[str] = set()
+        async with self._sessions() as session:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                query = select(CallRecord.id).where(CallRecord.id.in_(chunk))
+                found.update((await session.scalars(query)).all())
+        return found
+
+    async def insert_missing(self, calls: list[Call]) -> int:
+        """Insert calls that are not stored yet; a record written meanwhile is never replaced."""
+        added = 0
+        for call in calls:
+            try:
+                async with self._sessions() as session, session.begin():
+                    session.add(record_from_call(call, self._thresholds))
+            except IntegrityError:
+                continue
+            added += 1
+        return added
+
+    async def retag(self, thresholds: Thresholds, batch: int = 500) -> tuple[int, int]:
+        """Recompute validity and disposition of every stored call from its timeline.
+
+        Returns (calls seen, calls whose tags changed).
+        """
+        seen = changed = 0
+        last_id = ""
+        while True:
+            query = (
+                select(CallRecord)
+                .options(selectinload(CallRecord.events))
+                .where(CallRecord.id > last_id)
+                .order_by(CallRecord.id)
+                .limit(batch)
+            )
+            async with self._sessions() as session, session.begin():
+                records = (await session.scalars(query)).all()
+                for record in records:
+                    timeline = [
+                        TimelineEntry(_utc(e.at) or e.at, e.kind, e.detail) for e in record.events
+                    ]
+                    validity, disposition = classify(timeline, thresholds)
+                    if (record.validity, record.disposition) != (validity, disposition):
+                        record.validity, record.disposition = validity.value, disposition.value
+                        changed += 1
+            seen += len(records)
+            if len(records) < batch:
+                return seen, changed
+            last_id = records[-1].id
 
     async def list(self, limit: int = 100) -> list[CallView]:
         query = (

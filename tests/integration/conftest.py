@@ -103,6 +103,9 @@ def controller_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "PBX_BRIDGE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'calls.db'}",
         "PBX_BRIDGE_API_PORT": str(free_port(kind=1)),
         "PBX_BRIDGE_LOG_FORMAT": "json",
+        # Each test reads only the calls it placed: CDR lines of other tests' calls must not
+        # be reconciled into its store.
+        "PBX_BRIDGE_CDR_FILE": str(tmp_path / "no-cdr.csv"),
     }
     env.update(extra)
     return env
@@ -123,23 +126,33 @@ def wait_healthy(port: int, process: subprocess.Popen[str], within: float = 20.0
     pytest.fail("pbx-bridge serve did not become healthy within 20 s")
 
 
-@pytest.fixture
-def controller(settings: Settings, tmp_path: Path) -> Iterator[Controller]:
+def start_controller(tmp_path: Path, **extra: str) -> Controller:
     """`pbx-bridge serve` as a user runs it, on its own SQLite file and API port."""
-    env = controller_env(tmp_path)
-    log_path = tmp_path / "serve.log"
+    env = controller_env(tmp_path, **extra)
+    log_path = tmp_path / f"serve-{time.monotonic_ns()}.log"
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
             [PBX_BRIDGE, "serve"], env=env, stdout=log_file, stderr=subprocess.STDOUT, text=True
         )
     running = Controller(env, int(env["PBX_BRIDGE_API_PORT"]), process, log_path)
+    wait_healthy(running.api_port, process)
+    return running
+
+
+def stop_controller(running: Controller) -> None:
+    running.process.terminate()
     try:
-        wait_healthy(running.api_port, process)
+        running.process.wait(10)
+    except subprocess.TimeoutExpired:
+        running.process.kill()
+        running.process.wait()
+
+
+@pytest.fixture
+def controller(settings: Settings, tmp_path: Path) -> Iterator[Controller]:
+    """A controller with the default configuration."""
+    running = start_controller(tmp_path)
+    try:
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_controller(running)

@@ -1,42 +1,71 @@
-"""Validity from durations, with Kendari's threshold of 10 s."""
+"""Time on the line, the thresholds, and the timeline's one vocabulary."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from pbx_bridge.screening.model import Call, Validity
-from pbx_bridge.screening.policy import Thresholds, connected_seconds, validity
+from pbx_bridge.screening import policy
+from pbx_bridge.screening.model import Call, Disposition, TimelineEntry, Validity
+from pbx_bridge.screening.policy import Thresholds, classify, classify_call, connected_seconds
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 CALL = Call("c", "0812", "", T0)
 
 
-@pytest.mark.parametrize(
-    ("on_line", "expected"),
-    [
-        (15.0, Validity.VALID),
-        (10.001, Validity.VALID),
-        (10.0, Validity.INVALID),
-        (0.0, Validity.INVALID),
-    ],
-)
-def test_validity_is_time_on_the_line_over_the_threshold(
-    on_line: float, expected: Validity
-) -> None:
-    answered = T0 + timedelta(seconds=0.5)
-    call = replace(CALL, answered_at=answered, ended_at=answered + timedelta(seconds=on_line))
-    assert validity(call, Thresholds()) is expected
+def test_connected_seconds_run_from_our_answer_to_the_end() -> None:
+    call = replace(
+        CALL, answered_at=T0 + timedelta(seconds=0.5), ended_at=T0 + timedelta(seconds=15.5)
+    )
+    assert connected_seconds(call) == 15.0
 
 
-def test_a_call_never_answered_is_unanswered() -> None:
-    call = replace(CALL, ended_at=T0 + timedelta(seconds=30))
-    assert validity(call, Thresholds()) is Validity.UNANSWERED
-    assert connected_seconds(call) is None
+def test_connected_seconds_are_unknown_until_answered_and_ended() -> None:
+    assert connected_seconds(replace(CALL, ended_at=T0)) is None
+    assert connected_seconds(replace(CALL, answered_at=T0)) is None
 
 
-def test_the_threshold_is_configuration() -> None:
-    call = replace(CALL, answered_at=T0, ended_at=T0 + timedelta(seconds=8))
-    assert validity(call, Thresholds(valid_min_seconds=5)) is Validity.VALID
+def test_connected_seconds_are_never_negative() -> None:
+    call = replace(CALL, answered_at=T0 + timedelta(seconds=3), ended_at=T0)
+    assert connected_seconds(call) == 0.0
+
+
+def test_connected_seconds_accept_the_stores_naive_utc_times() -> None:
+    """SQLite hands datetimes back naive: a mix with aware ones must not raise."""
+    naive_end = (T0 + timedelta(seconds=12)).replace(tzinfo=None)
+    assert connected_seconds(replace(CALL, answered_at=T0, ended_at=naive_end)) == 12.0
+
+
+def test_the_default_thresholds_are_kendaris() -> None:
+    assert Thresholds() == Thresholds(valid_min_seconds=10.0, hung_up_immediately_seconds=5.0)
+
+
+def test_classify_call_classifies_the_calls_timeline() -> None:
+    timeline = (
+        TimelineEntry(T0, policy.ARRIVED),
+        TimelineEntry(T0, policy.ANSWERED),
+        TimelineEntry(T0 + timedelta(seconds=1), policy.HUNG_UP, "16"),
+    )
+    call = replace(CALL, timeline=timeline)
+    verdict = classify_call(call, Thresholds())
+    assert verdict == classify(timeline, Thresholds())
+    assert verdict == (Validity.INVALID, Disposition.HUNG_UP_IMMEDIATELY)
+
+
+def test_classify_reads_the_timeline_not_the_calls_fields() -> None:
+    """What `retag` recomputes from stored timelines must match what the call's fields say."""
+    call = replace(CALL, answered_at=T0, ended_at=T0 + timedelta(seconds=30), cannot_speak=True)
+    assert classify_call(call, Thresholds()) == (
+        Validity.UNANSWERED,
+        Disposition.ABANDONED_BEFORE_ANSWER,
+    )
+
+
+def test_every_kind_of_the_vocabulary_is_distinct_and_listed() -> None:
+    constants = {
+        name: value
+        for name, value in vars(policy).items()
+        if name.isupper() and isinstance(value, str)
+    }
+    assert len(set(constants.values())) == len(constants)
+    assert set(constants.values()) == policy.KINDS

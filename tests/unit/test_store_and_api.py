@@ -35,6 +35,8 @@ def ended_call(channel_id: str, seconds_on_line: float) -> Call:
         timeline=(
             TimelineEntry(T0, "arrived"),
             TimelineEntry(answered, "answered"),
+            TimelineEntry(answered, "speech"),
+            TimelineEntry(answered, "queued", "speech prio=5"),
             TimelineEntry(ended, "hung_up", "16"),
         ),
     )
@@ -63,7 +65,14 @@ async def test_a_saved_call_reads_back_with_durations_validity_and_timeline(
     assert views["a"].connected_seconds == 15.0
     assert views["a"].ring_seconds == 0.25
     assert views["a"].ended_at == T0 + timedelta(seconds=15.25)
-    assert [e["kind"] for e in views["a"].timeline] == ["arrived", "answered", "hung_up"]
+    assert views["a"].disposition == "abandoned_in_queue"
+    assert [e["kind"] for e in views["a"].timeline] == [
+        "arrived",
+        "answered",
+        "speech",
+        "queued",
+        "hung_up",
+    ]
 
 
 async def test_api_refuses_without_the_token_and_masks_numbers(engine: AsyncEngine) -> None:

@@ -1,0 +1,1 @@
+"""Reconciliation: Asterisk's own call records fill in the calls the controller did not see end."""

@@ -1,0 +1,142 @@
+"""Asterisk's CDR lines (cdr_custom.conf) -> calls with a timeline the policy can classify.
+
+Pure: parsing and the mapping to a Call. The file is read by the service.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pbx_bridge.screening import policy
+from pbx_bridge.screening.model import Call, Phase, QueueReason, TimelineEntry
+
+COLUMNS = (
+    "uniqueid", "linkedid", "src", "clid", "start", "answer", "end",
+    "disposition", "lastapp", "dcontext", "channel", "userfield",
+)  # fmt: skip
+TRUNK_CONTEXTS = frozenset({"from-trunk", "queue-112"})
+
+
+@dataclass(frozen=True)
+class CdrLeg:
+    uniqueid: str
+    src: str
+    name: str
+    start: datetime
+    answer: datetime | None
+    end: datetime
+    lastapp: str
+    dcontext: str
+    userfield: str
+
+
+def _epoch(value: str) -> datetime | None:
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
+
+
+def _name(clid: str) -> str:
+    """The nickname from a caller id like '"Budi" <0812...>'."""
+    if clid.startswith('"') and '"' in clid[1:]:
+        return clid[1 : clid.index('"', 1)]
+    return ""
+
+
+def parse(lines: Iterable[str]) -> list[CdrLeg]:
+    """Parse CDR CSV lines; lines that are not a complete caller leg are skipped."""
+    legs = []
+    for row in csv.reader(lines):
+        if len(row) != len(COLUMNS):
+            continue
+        fields = dict(zip(COLUMNS, row, strict=True))
+        start, end = _epoch(fields["start"]), _epoch(fields["end"])
+        if start is None or end is None or fields["dcontext"] not in TRUNK_CONTEXTS:
+            continue
+        legs.append(
+            CdrLeg(
+                uniqueid=fields["uniqueid"],
+                src=fields["src"],
+                name=_name(fields["clid"]),
+                start=start,
+                answer=_epoch(fields["answer"]),
+                end=end,
+                lastapp=fields["lastapp"],
+                dcontext=fields["dcontext"],
+                userfield=fields["userfield"],
+            )
+        )
+    return legs
+
+
+def merge_legs(legs: Iterable[CdrLeg]) -> dict[str, CdrLeg]:
+    """One leg per channel: the earliest start, the first answer, the latest end."""
+    merged: dict[str, CdrLeg] = {}
+    for leg in legs:
+        seen = merged.get(leg.uniqueid)
+        if seen is None:
+            merged[leg.uniqueid] = leg
+            continue
+        answers = [a for a in (seen.answer, leg.answer) if a is not None]
+        latest = leg if leg.end >= seen.end else seen
+        merged[leg.uniqueid] = CdrLeg(
+            uniqueid=leg.uniqueid,
+            src=seen.src or leg.src,
+            name=seen.name or leg.name,
+            start=min(seen.start, leg.start),
+            answer=min(answers) if answers else None,
+            end=latest.end,
+            lastapp=latest.lastapp,
+            dcontext=latest.dcontext,
+            userfield=seen.userfield or leg.userfield,
+        )
+    return merged
+
+
+def _screening_entries(leg: CdrLeg, at: datetime) -> list[TimelineEntry]:
+    """What the userfield and the last application say about screening and the queue."""
+    reason, *_flags = leg.userfield.split(",") if leg.userfield else [""]
+    entries = []
+    if reason == QueueReason.PRESSED_55:
+        entries.append(TimelineEntry(at, policy.PRESSED_55, "cdr"))
+    elif reason == QueueReason.SILENT:
+        entries.append(TimelineEntry(at, policy.SILENT, "cdr"))
+    elif reason == QueueReason.SPEECH:
+        entries.append(TimelineEntry(at, policy.SPEECH, "cdr"))
+    if reason or leg.lastapp == "Queue":
+        entries.append(TimelineEntry(at, policy.QUEUED, reason or "dialplan"))
+    return entries
+
+
+def to_call(leg: CdrLeg) -> Call:
+    """A call record made from Asterisk's CDR alone (flagged by a "reconciled" entry)."""
+    timeline = [TimelineEntry(leg.start, policy.ARRIVED, "cdr")]
+    if leg.answer is not None:
+        timeline.append(TimelineEntry(leg.answer, policy.ANSWERED, "cdr"))
+        timeline += _screening_entries(leg, leg.answer)
+    timeline.append(TimelineEntry(leg.end, policy.HUNG_UP, "cdr"))
+    timeline.append(TimelineEntry(leg.end, RECONCILED, "cdr"))
+    reason = leg.userfield.split(",")[0] if leg.userfield else ""
+    return Call(
+        channel_id=leg.uniqueid,
+        caller_number=leg.src,
+        caller_name=leg.name,
+        arrived_at=leg.start,
+        phase=Phase.ENDED,
+        answered_at=leg.answer,
+        ended_at=leg.end,
+        hangup_cause=None,
+        in_stasis=False,
+        cannot_speak=reason == QueueReason.PRESSED_55,
+        silent=reason == QueueReason.SILENT,
+        queue_reason=QueueReason(reason) if reason in set(QueueReason) else None,
+        timeline=tuple(timeline),
+    )
+
+
+RECONCILED = "reconciled"  # the record was made from Asterisk's CDR, not from live events

@@ -1,0 +1,119 @@
+"""SIGKILL the controller while calls are in screening: none is dropped, and after the restart
+the records are complete (live events for the adopted calls, Asterisk's CDR for the rest)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pbx_bridge.app import cdr_file
+from pbx_bridge.config import Settings
+from pbx_bridge.sipp.runner import SippResult, random_caller, run_scenario
+from tests.integration.conftest import (
+    Controller,
+    ari_get,
+    assert_no_channel_left,
+    start_controller,
+    stop_controller,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def channels_by_app(settings: Settings) -> dict[str, str]:
+    """Caller number -> the dialplan application its channel is in now."""
+    return {
+        c["caller"]["number"]: c["dialplan"]["app_name"] for c in ari_get(settings, "/channels")
+    }
+
+
+def wait_until(predicate: Any, within: float, what: str) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"not within {within} s: {what}")
+
+
+def records(controller: Controller) -> dict[str, dict[str, Any]]:
+    rows = json.loads(controller.cli("calls", "--json", "--show-numbers", "--limit", "1000"))
+    return {row["caller_number"]: row for row in rows}
+
+
+def test_killed_controller_loses_no_call_and_the_records_are_complete(
+    settings: Settings, tmp_path: Path
+) -> None:
+    env = {
+        "PBX_BRIDGE_CDR_FILE": str(cdr_file(settings)),
+        "PBX_BRIDGE_RECONCILE_INTERVAL_SECONDS": "1",
+    }
+    first = start_controller(tmp_path, **env)
+    pool = ThreadPoolExecutor(8)
+    calls: dict[str, Future[SippResult]] = {}
+
+    def call(seconds: float) -> str:
+        number = random_caller()
+        calls[number] = pool.submit(
+            run_scenario, settings, "silent", seconds=seconds, caller=number
+        )
+        return number
+
+    try:
+        in_screening = [call(25) for _ in range(3)]
+        gone_while_down = call(6)  # hangs up while the controller is dead
+        wait_until(
+            lambda: all(channels_by_app(settings).get(n) == "Stasis" for n in in_screening),
+            10,
+            "the calls are in screening (Stasis)",
+        )
+        time.sleep(1)
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(5)
+
+        # While the controller is dead: new calls fall back to the queue on their own.
+        during_outage = [call(12) for _ in range(2)]
+        wait_until(
+            lambda: all(channels_by_app(settings).get(n) == "Queue" for n in during_outage),
+            10,
+            "calls placed during the outage reach Queue()",
+        )
+        wait_until(calls[gone_while_down].done, 15, "the short call ended")
+        assert all(channels_by_app(settings).get(n) == "Stasis" for n in in_screening)
+
+        second = start_controller(tmp_path, **env)
+        try:
+            # The calls left in screening are adopted and sent on to the queue.
+            wait_until(
+                lambda: all(channels_by_app(settings).get(n) == "Queue" for n in in_screening),
+                10,
+                "adopted calls reach Queue()",
+            )
+            results = {number: future.result(timeout=60) for number, future in calls.items()}
+            assert all(result.ok for result in results.values()), [
+                r.errors[-300:] for r in results.values() if not r.ok
+            ]
+            wait_until(lambda: set(calls) <= set(records(second)), 20, "a record for every call")
+            stored = records(second)
+        finally:
+            stop_controller(second)
+    finally:
+        if first.process.poll() is None:
+            stop_controller(first)
+        pool.shutdown(wait=True)
+
+    for number in in_screening:
+        assert stored[number]["adopted"] is True
+        assert stored[number]["disposition"] == "abandoned_in_queue"
+    for number in during_outage:
+        assert stored[number]["disposition"] == "abandoned_in_queue"
+        assert stored[number]["timeline"][-1]["kind"] == "reconciled"
+    assert stored[gone_while_down]["timeline"][-1]["kind"] == "reconciled"
+    assert stored[gone_while_down]["disposition"] == "hung_up_in_screening"
+    assert_no_channel_left(settings)
