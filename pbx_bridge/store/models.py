@@ -16,7 +16,7 @@ class CallRecord(Base):
     __tablename__ = "calls"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # Asterisk's channel id
-    caller_number: Mapped[str] = mapped_column(String(64), default="")
+    caller_number: Mapped[str] = mapped_column(String(64), default="", index=True)
     caller_name: Mapped[str] = mapped_column(String(80), default="")
     arrived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -29,6 +29,9 @@ class CallRecord(Base):
     queue_reason: Mapped[str] = mapped_column(String(32), default="")
     queue_priority: Mapped[int | None] = mapped_column(Integer)
     cannot_speak: Mapped[bool] = mapped_column(default=False)
+    agent: Mapped[str] = mapped_column(String(80), default="")
+    connected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    repeat_of: Mapped[str | None] = mapped_column(String(64))
     hangup_cause: Mapped[int | None] = mapped_column(Integer)
     hangup_cause_text: Mapped[str] = mapped_column(String(64), default="")
     adopted: Mapped[bool] = mapped_column(default=False)
@@ -53,3 +56,36 @@ class CallEvent(Base):
     detail: Mapped[str] = mapped_column(String(200), default="")
 
     call: Mapped[CallRecord] = relationship(back_populates="events")
+
+
+class Callback(Base):
+    """An abandoned or dropped call that gets at least one callback attempt (NENA)."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), unique=True)
+    caller_number: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open, taken, done
+    taken_by: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    attempts: Mapped[list[CallbackAttempt]] = relationship(
+        back_populates="callback", cascade="all, delete-orphan", order_by="CallbackAttempt.id"
+    )
+
+
+class CallbackAttempt(Base):
+    __tablename__ = "callback_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    callback_id: Mapped[int] = mapped_column(ForeignKey("callbacks.id", ondelete="CASCADE"))
+    call_taker: Mapped[str] = mapped_column(String(80))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(32), default="")
+    channel_id: Mapped[str] = mapped_column(String(64), default="")
+
+    callback: Mapped[Callback] = relationship(back_populates="attempts")
