@@ -21,6 +21,7 @@ from pbx_bridge.asterisk.ami import AmiAuthError, AmiClient, AmiUnavailable
 from pbx_bridge.asterisk.ari import AriClient, AriError, AriUnavailable
 from pbx_bridge.config import Settings
 from pbx_bridge.errors import StartupError
+from pbx_bridge.queue import tracking
 from pbx_bridge.reconcile.service import reconcile_file
 from pbx_bridge.screening.machine import ScreeningConfig
 from pbx_bridge.screening.model import Call, SilentPolicy
@@ -78,6 +79,18 @@ async def reconcile_forever(
         except Exception:
             log.exception("reconcile.failed", path=str(path))
         await asyncio.sleep(settings.reconcile_interval_seconds)
+
+
+def follow_queue_events(ami: AmiClient, controller: ScreeningController) -> None:
+    """app_queue's AMI events go to the call they are about."""
+
+    def on_event(event: dict[str, str]) -> None:
+        translated = tracking.translate(event)
+        if translated is not None:
+            controller.deliver(*translated)
+
+    for name in tracking.EVENT_NAMES:
+        ami.on(name, on_event)
 
 
 def require_secret(value: SecretStr | None, setting: str) -> str:
@@ -191,6 +204,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         controller = ScreeningController(
             ari, store_call, config=screening_config(settings), queue_context=settings.queue_context
         )
+        follow_queue_events(ami, controller)
         health = Health(ari=lambda: ari.connected, ami=lambda: ami.connected, database=database_ok)
         runner = await start_web(build_web_app(health, calls, api_token), settings)
         stack.push_async_callback(runner.cleanup)

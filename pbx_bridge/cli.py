@@ -20,6 +20,7 @@ from pbx_bridge.asterisk.prompts import PromptError, build_prompts
 from pbx_bridge.config import Settings, load_settings, sandbox_env_file
 from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import configure_logging, mask_number
+from pbx_bridge.queue.cli import takers
 from pbx_bridge.reconcile.service import reconcile_file
 from pbx_bridge.sipp.runner import run_scenario
 from pbx_bridge.store.repository import CallRepository
@@ -312,7 +313,7 @@ def pbx_config(out: Path, sip_bind: str, trunk_match: str, module_dir: str) -> N
     settings = _settings()
     try:
         values = sandbox_mod.pbx_values(settings, module_dir, sip_bind, trunk_match)
-        written = sandbox_mod.write_configs(out, values, skip=("asterisk.conf",))
+        written = sandbox_mod.write_configs(out, values, settings, skip=("asterisk.conf",))
     except sandbox_mod.SandboxError as error:
         _fail(str(error))
     for path in written:
@@ -341,3 +342,6 @@ def prompts_build(out: Path) -> None:
             _progress(f"wrote {path}")
     except PromptError as error:
         _fail(str(error))
+
+
+main.add_command(takers)

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     ami_username: str = "pbx-bridge"
     ami_password: SecretStr | None = None
 
+    # Call takers: accounts from call-takers.toml, SIP passwords derived from this secret.
+    call_takers_file: Path | None = None
+    sip_secret: SecretStr | None = None
+    overflow_seconds: int = 60  # a caller waiting this long also rings the supervisors
+    wrapup_seconds: int = 10  # after each call, before a call taker is rung again
+    ring_seconds: int = 15  # how long one call taker is rung before the next is tried
+
     # The store. SQLite next to the state by default; PostgreSQL by URL.
     database_url: str = ""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from panoramisk import Manager
@@ -58,10 +59,16 @@ class AmiClient:
         self._manager = None
         raise AmiAuthError(f"AMI refused user {self._config['username']!r} or its secret")
 
-    async def action(self, action: dict[str, str]) -> Any:
+    async def action(self, action: dict[str, str], *, as_list: bool | None = None) -> Any:
         if self._manager is None:
             raise AmiUnavailable("AMI is not connected")
-        return await self._manager.send_action(action)
+        return await self._manager.send_action(action, as_list=as_list)
+
+    def on(self, pattern: str, callback: Callable[[dict[str, str]], None]) -> None:
+        """Call back with each event whose name matches pattern (fnmatch), as a plain dict."""
+        if self._manager is None:
+            raise AmiUnavailable("AMI is not connected")
+        self._manager.register_event(pattern, lambda _manager, message: callback(dict(message)))
 
     def close(self) -> None:
         if self._manager is not None:

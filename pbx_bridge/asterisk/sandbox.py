@@ -27,6 +27,7 @@ from pathlib import Path
 from pbx_bridge.asterisk.prompts import SOUND_FOLDER, build_prompts
 from pbx_bridge.config import Settings, sandbox_env_file
 from pbx_bridge.paths import asterisk_config_dir, dialplans_dir, sipp_scenarios_dir
+from pbx_bridge.queue.takers import MAIN_QUEUE, OVERFLOW_QUEUE, load_takers, pjsip_accounts
 from pbx_bridge.sipp.pcaps import build_caller_audio
 
 PACKAGES = ("asterisk", "asterisk-modules", "sip-tester")
@@ -137,7 +138,12 @@ def ensure_credentials() -> dict[str, str]:
             key, sep, value = line.partition("=")
             if sep and not key.startswith("#"):
                 values[key.strip()] = value.strip()
-    wanted = ("PBX_BRIDGE_ARI_PASSWORD", "PBX_BRIDGE_AMI_PASSWORD", "PBX_BRIDGE_API_TOKEN")
+    wanted = (
+        "PBX_BRIDGE_ARI_PASSWORD",
+        "PBX_BRIDGE_AMI_PASSWORD",
+        "PBX_BRIDGE_API_TOKEN",
+        "PBX_BRIDGE_SIP_SECRET",
+    )
     if all(values.get(key) for key in wanted):
         return values
     for key in wanted:
@@ -184,6 +190,11 @@ def placeholders(settings: Settings, root: Path | None) -> dict[str, str]:
         "TRUNK_MATCH": "127.0.0.1",
         "RTP_START": str(settings.sandbox_rtp_start),
         "RTP_END": str(settings.sandbox_rtp_end),
+        "OVERFLOW_SECONDS": str(settings.overflow_seconds),
+        "WRAPUP_SECONDS": str(settings.wrapup_seconds),
+        "RING_SECONDS": str(settings.ring_seconds),
+        "MAIN_QUEUE": MAIN_QUEUE,
+        "OVERFLOW_QUEUE": OVERFLOW_QUEUE,
     }
 
 
@@ -197,11 +208,21 @@ def render_text(template: str, values: dict[str, str], name: str) -> str:
 
 
 def write_configs(
-    out_dir: Path, values: dict[str, str], *, skip: tuple[str, ...] = ()
+    out_dir: Path, values: dict[str, str], settings: Settings, *, skip: tuple[str, ...] = ()
 ) -> list[Path]:
-    """Render asterisk-config/*.conf and dialplans/*.conf into out_dir."""
+    """Render asterisk-config/*.conf and dialplans/*.conf, and the call takers' accounts."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    if settings.sip_secret is None:
+        raise SandboxError("no SIP secret for the call takers: set PBX_BRIDGE_SIP_SECRET")
+    accounts = out_dir / "pjsip_call_takers.conf"
+    accounts.write_text(
+        pjsip_accounts(
+            load_takers(settings.call_takers_file),
+            settings.sip_secret.get_secret_value(),
+            values["SIP_BIND"],
+        )
+    )
+    written = [accounts]
     for source in [*asterisk_config_dir().glob("*.conf"), *dialplans_dir().glob("*.conf")]:
         if source.name in skip:
             continue
@@ -238,7 +259,7 @@ def render(settings: Settings, progress: Progress | None = None) -> Path:
         (inst / sub).mkdir(parents=True, exist_ok=True)
     for stale in etc.glob("*.conf"):
         stale.unlink()
-    write_configs(etc, values)
+    write_configs(etc, values, settings)
     for scenario in sipp_scenarios_dir().glob("*"):
         if scenario.is_file():
             shutil.copyfile(scenario, inst / "sipp" / scenario.name)

@@ -20,6 +20,7 @@ from typing import Any
 from pbx_bridge.screening import policy as kind  # the timeline's vocabulary: one, shared
 from pbx_bridge.screening.causes import describe
 from pbx_bridge.screening.model import (
+    AgentCompleted,
     AgentConnected,
     Answer,
     Answered,
@@ -346,6 +347,10 @@ def _agent_connected(call: Call, event: AgentConnected, _config: ScreeningConfig
     return connected, []
 
 
+def _agent_completed(call: Call, event: AgentCompleted, _config: ScreeningConfig) -> Outcome:
+    return _note(call, event.at, kind.AGENT_COMPLETED, f"{event.agent} ended_by={event.reason}"), []
+
+
 def _hangup_requested(call: Call, event: HangupRequested, _config: ScreeningConfig) -> Outcome:
     # Noted so that leaving Stasis afterwards is not mistaken for going on to the queue.
     requested = _note(call, event.at, kind.HANGUP_REQUESTED, str(event.cause or ""))
@@ -386,6 +391,7 @@ _HANDLERS: dict[type, Callable[[Call, Any, ScreeningConfig], Outcome]] = {
     QueueJoined: _queue_joined,
     QueueAbandoned: _queue_abandoned,
     AgentConnected: _agent_connected,
+    AgentCompleted: _agent_completed,
     HangupRequested: _hangup_requested,
     HungUp: _hung_up,
 }

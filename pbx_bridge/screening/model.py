@@ -164,6 +164,15 @@ class AgentConnected:
 
 
 @dataclass(frozen=True)
+class AgentCompleted:
+    """AMI AgentComplete: the call with the call taker ended; reason says who hung up."""
+
+    at: datetime
+    agent: str
+    reason: str  # "caller", "agent" or "transfer"
+
+
+@dataclass(frozen=True)
 class QueueAbandoned:
     """AMI QueueCallerAbandon (issue 5)."""
 
@@ -204,6 +213,7 @@ Event = (
     | LeftStasis
     | QueueJoined
     | AgentConnected
+    | AgentCompleted
     | QueueAbandoned
     | HangupRequested
     | HungUp

@@ -29,6 +29,7 @@ QUEUED = "queued"  # detail: "<reason> prio=<n>", or "dialplan" when Stasis ende
 LEFT_STASIS = "left_stasis"
 QUEUE_JOINED = "queue_joined"  # detail: "<queue> position=<n>"
 AGENT_CONNECTED = "agent_connected"  # detail: the call taker
+AGENT_COMPLETED = "agent_completed"  # detail: "<call taker> ended_by=<caller|agent|transfer>"
 QUEUE_ABANDONED = "queue_abandoned"  # detail: the queue
 COMMAND_FAILED = "command_failed"  # detail: "<command>: <reason>"
 HANGUP_REQUESTED = "hangup_requested"  # detail: the cause, "" when not given yet
@@ -51,6 +52,7 @@ KINDS = frozenset(
         LEFT_STASIS,
         QUEUE_JOINED,
         AGENT_CONNECTED,
+        AGENT_COMPLETED,
         QUEUE_ABANDONED,
         COMMAND_FAILED,
         HANGUP_REQUESTED,

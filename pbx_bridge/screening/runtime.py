@@ -49,6 +49,7 @@ from pbx_bridge.web import metrics
 log = structlog.get_logger(__name__)
 
 StoreCall = Callable[[Call], Awaitable[None]]
+HANGUP_GRACE_SECONDS = 0.3
 
 
 def parse_time(value: str | None) -> datetime:
@@ -194,6 +195,17 @@ class ScreeningController:
         if translated is None:
             return
         channel_id, event = translated
+        if isinstance(event, HungUp):
+            # AMI's queue events for this call travel on another connection: give them a
+            # moment to arrive first, so the record has who answered and who hung up.
+            asyncio.get_running_loop().call_later(
+                HANGUP_GRACE_SECONDS, self.deliver, channel_id, event
+            )
+            return
+        self.deliver(channel_id, event)
+
+    def deliver(self, channel_id: str, event: Event) -> None:
+        """Hand an event (from ARI or AMI) to the call it belongs to, if we still hold it."""
         inbox = self._inboxes.get(channel_id)
         if inbox is not None:
             inbox.put_nowait(event)

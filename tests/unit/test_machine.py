@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pbx_bridge.screening import causes, machine, policy
 from pbx_bridge.screening.machine import ScreeningConfig
 from pbx_bridge.screening.model import (
+    AgentCompleted,
     AgentConnected,
     Answer,
     Answered,
@@ -555,6 +556,9 @@ events: st.SearchStrategy[Event] = st.one_of(
     st.builds(LeftStasis, times),
     st.builds(QueueJoined, times, st.just("emergency-112"), st.integers(1, 9)),
     st.builds(AgentConnected, times, st.sampled_from(["agent-1", "agent-2"])),
+    st.builds(
+        AgentCompleted, times, st.sampled_from(["agent-1"]), st.sampled_from(["caller", "agent"])
+    ),
     st.builds(QueueAbandoned, times, st.just("emergency-112")),
     st.builds(HangupRequested, times, st.none() | causes_),
     st.builds(HungUp, times, causes_, st.text(max_size=10)),
