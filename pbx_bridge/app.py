@@ -28,6 +28,8 @@ from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.screening.runtime import ScreeningController
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.repository import CallRepository
+from pbx_bridge.store.spool import CallSpool
+from pbx_bridge.store.writer import SpoolingWriter
 from pbx_bridge.web import metrics
 from pbx_bridge.web.api import Health, build_web_app
 
@@ -173,13 +175,6 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         stack.callback(ami.close)
         calls = CallRepository(engine, thresholds(settings))
 
-        async def store_call(call: Call) -> None:
-            try:
-                await calls.save(call)
-            except Exception:
-                metrics.STORE_FAILURES.inc()
-                log.exception("store.write_failed")
-
         async def database_ok() -> bool:
             try:
                 async with engine.connect() as connection:
@@ -188,19 +183,37 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
                 return False
             return True
 
+        # A record the database cannot take now waits in the spool; none is dropped.
+        writer = SpoolingWriter(
+            calls,
+            await CallSpool.open(settings.spool_file()),
+            database_answers=database_ok,
+            on_depth=metrics.SPOOLED_CALLS.set,
+            on_failure=metrics.STORE_FAILURES.inc,
+        )
+
+        async def store_call(call: Call) -> None:
+            await writer.save(call)
+
         controller = ScreeningController(
             ari, store_call, config=screening_config(settings), queue_context=settings.queue_context
         )
-        health = Health(ari=lambda: ari.connected, ami=lambda: ami.connected, database=database_ok)
+        health = Health(
+            ari=lambda: ari.connected,
+            ami=lambda: ami.connected,
+            database=database_ok,
+            spooled=lambda: writer.spooled,
+        )
         runner = await start_web(build_web_app(health, calls, api_token), settings)
         stack.push_async_callback(runner.cleanup)
-        yield Running(controller, calls)
+        yield Running(controller, calls, writer)
 
 
 @dataclass(frozen=True)
 class Running:
     controller: ScreeningController
     calls: CallRepository
+    writer: SpoolingWriter
 
 
 async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
@@ -223,6 +236,9 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
                 group.create_task(parts.controller.run(), name="screening"),
                 group.create_task(
                     reconcile_forever(settings, parts.calls, parts.controller), name="reconcile"
+                ),
+                group.create_task(
+                    parts.writer.drain_forever(settings.spool_retry_seconds), name="spool"
                 ),
             ]
             await stop.wait()

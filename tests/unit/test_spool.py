@@ -1,0 +1,49 @@
+"""The spool file keeps records in order across instances and sets aside what it cannot read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pbx_bridge.screening.model import Call, TimelineEntry
+from pbx_bridge.store.spool import CallSpool
+
+T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+def call(channel_id: str) -> Call:
+    return Call(channel_id, "0812", "", T0, timeline=(TimelineEntry(T0, "arrived"),))
+
+
+async def test_records_come_back_oldest_first_from_a_new_instance(tmp_path: Path) -> None:
+    path = tmp_path / "spool" / "calls.jsonl"
+    first = await CallSpool.open(path)
+    for channel_id in ("a", "b", "c"):
+        await first.append(call(channel_id))
+    again = await CallSpool.open(path)
+    assert again.depth == 3
+    assert [c.channel_id for c in await again.oldest(2)] == ["a", "b"]
+    await again.remove_oldest(2)
+    assert [c.channel_id for c in await again.oldest(10)] == ["c"]
+    assert (await CallSpool.open(path)).depth == 1
+
+
+async def test_a_line_torn_by_a_crash_is_set_aside_and_appends_go_on(tmp_path: Path) -> None:
+    path = tmp_path / "calls.jsonl"
+    spool = await CallSpool.open(path)
+    await spool.append(call("a"))
+    with path.open("a") as file:
+        file.write('{"v": 1, "call": {"channel_id": "torn"')  # no newline: the crash came
+    reopened = await CallSpool.open(path)
+    assert reopened.depth == 1
+    await reopened.append(call("b"))
+    assert [c.channel_id for c in await reopened.oldest(10)] == ["a", "b"]
+    assert '"torn"' in reopened.rejected_path.read_text()
+
+
+async def test_removing_more_than_is_spooled_empties_it(tmp_path: Path) -> None:
+    spool = await CallSpool.open(tmp_path / "calls.jsonl")
+    await spool.append(call("a"))
+    await spool.remove_oldest(5)
+    assert spool.depth == 0
+    assert await spool.oldest(5) == []
