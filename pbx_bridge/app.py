@@ -22,6 +22,8 @@ from pbx_bridge.asterisk.ari import AriClient, AriError, AriUnavailable
 from pbx_bridge.config import Settings
 from pbx_bridge.errors import StartupError
 from pbx_bridge.reconcile.service import reconcile_file
+from pbx_bridge.reports.http import add_report_routes
+from pbx_bridge.reports.service import Reports, report_zone
 from pbx_bridge.screening.machine import ScreeningConfig
 from pbx_bridge.screening.model import Call, SilentPolicy
 from pbx_bridge.screening.policy import Thresholds
@@ -204,7 +206,9 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             database=database_ok,
             spooled=lambda: writer.spooled,
         )
-        runner = await start_web(build_web_app(health, calls, api_token), settings)
+        web_app = build_web_app(health, calls, api_token)
+        add_report_routes(web_app, Reports(engine, report_zone(settings.report_timezone)))
+        runner = await start_web(web_app, settings)
         stack.push_async_callback(runner.cleanup)
         yield Running(controller, calls, writer)
 

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # Records the database refused wait in <state_dir>/spool/ and are retried this often.
     spool_retry_seconds: float = 2.0
 
+    # Reports and answer-time statistics count local days and hours in this zone (IANA name).
+    report_timezone: str = "Asia/Jakarta"
+
     # The web API (health, metrics, call records).
     api_host: str = "127.0.0.1"
     api_port: int = 8080
