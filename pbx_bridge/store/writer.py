@@ -62,7 +62,7 @@ class SpoolingWriter:
         await asyncio.wait_for(self._calls.save(call), SAVE_TIMEOUT_SECONDS)
 
     async def save(self, call: Call) -> None:
-        """Store the call, now or later; never raises for a database failure."""
+        """Store the call, now or later; never raises."""
         if self._spool.depth == 0:
             try:
                 await self._write(call)
@@ -75,10 +75,16 @@ class SpoolingWriter:
                 return
         try:
             await self._spool.append(call)
-        except OSError:
-            # The database and the disk both failed: nothing is left to keep it in.
-            log.critical("store.record_lost", call=call.channel_id, spool=str(self._spool.path))
-            raise
+        except OSError as error:
+            # The database and the disk both failed. Raising would not save the record either;
+            # reconciliation will still add what Asterisk's CDR knows of the call.
+            log.critical(
+                "store.record_lost",
+                call=call.channel_id,
+                spool=str(self._spool.path),
+                error=str(error),
+            )
+            return
         self._on_depth(self._spool.depth)
 
     async def drain(self) -> int:

@@ -34,7 +34,11 @@ def start_cluster() -> PostgresCluster:
     except PostgresUnavailable as error:
         postgres_unavailable(str(error))
         raise  # unreachable: skip and fail raise
-    cluster.start()
+    try:
+        cluster.start()
+    except RuntimeError:
+        cluster.remove()
+        raise  # installed but broken: an error, never a skip
     return cluster
 
 

@@ -1,4 +1,5 @@
-"""The spool file keeps records in order across instances and sets aside what it cannot read."""
+"""The spool keeps records in order across instances, sets aside what it cannot read, and
+carries records over a SQLite database that cannot be opened."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pbx_bridge.screening.model import Call, TimelineEntry
+from pbx_bridge.screening.policy import Thresholds
+from pbx_bridge.store.database import make_engine, migrate
+from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.spool import CallSpool
+from pbx_bridge.store.writer import SpoolingWriter
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -47,3 +52,39 @@ async def test_removing_more_than_is_spooled_empties_it(tmp_path: Path) -> None:
     await spool.remove_oldest(5)
     assert spool.depth == 0
     assert await spool.oldest(5) == []
+
+
+async def test_sqlite_that_cannot_be_opened_spools_until_it_can(tmp_path: Path) -> None:
+    database = tmp_path / "not-yet" / "calls.db"  # its folder does not exist: SQLite cannot open
+    engine = make_engine(f"sqlite+aiosqlite:///{database}")
+    repo = CallRepository(engine, Thresholds())
+
+    async def answers() -> bool:
+        return database.parent.exists()
+
+    writer = SpoolingWriter(
+        repo, await CallSpool.open(tmp_path / "spool.jsonl"), database_answers=answers
+    )
+    await writer.save(call("a"))
+    await writer.save(call("b"))
+    assert writer.spooled == 2
+    assert await writer.drain() == 0
+    await migrate(engine)  # creates the folder and the schema: the database is back
+    assert await writer.drain() == 2
+    assert {view.id for view in await repo.list()} == {"a", "b"}
+    await engine.dispose()
+
+
+async def test_when_database_and_disk_both_fail_save_still_does_not_raise(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'calls.db'}")
+    spool_path = tmp_path / "spool.jsonl"
+    spool = await CallSpool.open(spool_path)
+    spool_path.mkdir()  # appending to it now fails
+
+    async def answers() -> bool:
+        return False
+
+    writer = SpoolingWriter(CallRepository(engine, Thresholds()), spool, database_answers=answers)
+    await writer.save(call("a"))  # logged as lost; the caller's call task goes on
+    assert writer.spooled == 0
+    await engine.dispose()

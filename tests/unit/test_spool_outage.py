@@ -5,6 +5,7 @@ Against a real PostgreSQL of the test's own, stopped with `pg_ctl stop -m fast` 
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import textwrap
@@ -30,6 +31,7 @@ from tests.pg import PostgresCluster
 from tests.unit.conftest import start_cluster
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+DATABASE_NUMBERS = itertools.count()
 
 
 def ended(channel_id: str, minute: int, seconds_on_line: float = 15) -> Call:
@@ -55,9 +57,9 @@ def ended(channel_id: str, minute: int, seconds_on_line: float = 15) -> Call:
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster() -> Iterator[PostgresCluster]:
-    """A PostgreSQL of this test's own: the test stops and starts it."""
+    """A PostgreSQL of this module's own: the outage test stops and starts it."""
     own = start_cluster()
     yield own
     own.remove()
@@ -65,7 +67,7 @@ def cluster() -> Iterator[PostgresCluster]:
 
 @pytest.fixture
 async def engine(cluster: PostgresCluster) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(cluster.create_database("outage"))
+    engine = make_engine(cluster.create_database(f"outage_{next(DATABASE_NUMBERS)}"))
     await migrate(engine)
     yield engine
     await engine.dispose()
