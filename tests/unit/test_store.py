@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+from alembic import command
 from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pbx_bridge.screening.model import Call, Phase, TimelineEntry
 from pbx_bridge.screening.policy import Thresholds
-from pbx_bridge.store.database import migrate
+from pbx_bridge.store.database import _alembic_config, migrate
 from pbx_bridge.store.repository import CallRepository
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -41,7 +43,7 @@ def call(channel_id: str, seconds_on_line: float, *, start: datetime = T0) -> Ca
 async def test_migrating_twice_changes_nothing(engine: AsyncEngine) -> None:
     await migrate(engine)  # the fixture migrated once already
 
-    def tables(connection: object) -> set[str]:
+    def tables(connection: Connection) -> set[str]:
         return set(inspect(connection).get_table_names())
 
     async with engine.connect() as connection:
@@ -125,3 +127,21 @@ async def test_list_is_newest_first_and_limited(engine: AsyncEngine) -> None:
     for index in range(5):
         await repo.save(call(f"c{index}", 12, start=T0 + timedelta(minutes=index)))
     assert [view.id for view in await repo.list(limit=3)] == ["c4", "c3", "c2"]
+
+
+async def test_migrations_go_down_to_nothing_and_up_again(engine: AsyncEngine) -> None:
+    def downgrade_to_base(connection: Connection) -> None:
+        command.downgrade(_alembic_config(connection), "base")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(downgrade_to_base)
+
+    def tables(connection: Connection) -> set[str]:
+        return set(inspect(connection).get_table_names()) - {"alembic_version"}
+
+    async with engine.connect() as connection:
+        assert await connection.run_sync(tables) == set()
+    await migrate(engine)
+    repo = CallRepository(engine, Thresholds())
+    await repo.save(call("a", 15))
+    assert [view.id for view in await repo.list()] == ["a"]
