@@ -97,8 +97,11 @@ class SpoolingWriter:
         async with self._draining:
             down = False
             while self._spool.depth and not down:
+                batch = await self._spool.oldest(DRAIN_BATCH)
+                if not batch:
+                    break  # nothing readable at the front: never spin
                 done = 0
-                for call in await self._spool.oldest(DRAIN_BATCH):
+                for call in batch:
                     outcome = await self._try_write(call)
                     if outcome is _Outcome.WRITTEN:
                         done += 1
