@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from prometheus_client import REGISTRY
+
 from pbx_bridge.screening.model import Call, TimelineEntry
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.spool import CallSpool
 from pbx_bridge.store.writer import SpoolingWriter
+from pbx_bridge.web import metrics
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -63,14 +66,19 @@ async def test_sqlite_that_cannot_be_opened_spools_until_it_can(tmp_path: Path) 
         return database.parent.exists()
 
     writer = SpoolingWriter(
-        repo, await CallSpool.open(tmp_path / "spool.jsonl"), database_answers=answers
+        repo,
+        await CallSpool.open(tmp_path / "spool.jsonl"),
+        database_answers=answers,
+        on_depth=metrics.SPOOLED_CALLS.set,
     )
     await writer.save(call("a"))
     await writer.save(call("b"))
     assert writer.spooled == 2
+    assert REGISTRY.get_sample_value("pbx_bridge_spooled_calls") == 2
     assert await writer.drain() == 0
     await migrate(engine)  # creates the folder and the schema: the database is back
     assert await writer.drain() == 2
+    assert REGISTRY.get_sample_value("pbx_bridge_spooled_calls") == 0
     assert {view.id for view in await repo.list()} == {"a", "b"}
     await engine.dispose()
 
