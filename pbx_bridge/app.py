@@ -23,12 +23,16 @@ from pbx_bridge.config import Settings
 from pbx_bridge.errors import StartupError
 from pbx_bridge.queue import tracking
 from pbx_bridge.reconcile.service import reconcile_file
+from pbx_bridge.reports.http import add_report_routes
+from pbx_bridge.reports.service import Reports, report_zone
 from pbx_bridge.screening.machine import ScreeningConfig
 from pbx_bridge.screening.model import Call, SilentPolicy
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.screening.runtime import ScreeningController
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.repository import CallRepository
+from pbx_bridge.store.spool import CallSpool
+from pbx_bridge.store.writer import SpoolingWriter
 from pbx_bridge.web import metrics
 from pbx_bridge.web.api import Health, build_web_app
 
@@ -186,13 +190,6 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         stack.callback(ami.close)
         calls = CallRepository(engine, thresholds(settings))
 
-        async def store_call(call: Call) -> None:
-            try:
-                await calls.save(call)
-            except Exception:
-                metrics.STORE_FAILURES.inc()
-                log.exception("store.write_failed")
-
         async def database_ok() -> bool:
             try:
                 async with engine.connect() as connection:
@@ -201,20 +198,40 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
                 return False
             return True
 
+        # A record the database cannot take now waits in the spool; none is dropped.
+        writer = SpoolingWriter(
+            calls,
+            await CallSpool.open(settings.spool_file()),
+            database_answers=database_ok,
+            on_depth=metrics.SPOOLED_CALLS.set,
+            on_failure=metrics.STORE_FAILURES.inc,
+        )
+
+        async def store_call(call: Call) -> None:
+            await writer.save(call)
+
         controller = ScreeningController(
             ari, store_call, config=screening_config(settings), queue_context=settings.queue_context
         )
         follow_queue_events(ami, controller)
-        health = Health(ari=lambda: ari.connected, ami=lambda: ami.connected, database=database_ok)
-        runner = await start_web(build_web_app(health, calls, api_token), settings)
+        health = Health(
+            ari=lambda: ari.connected,
+            ami=lambda: ami.connected,
+            database=database_ok,
+            spooled=lambda: writer.spooled,
+        )
+        web_app = build_web_app(health, calls, api_token)
+        add_report_routes(web_app, Reports(engine, report_zone(settings.report_timezone)))
+        runner = await start_web(web_app, settings)
         stack.push_async_callback(runner.cleanup)
-        yield Running(controller, calls)
+        yield Running(controller, calls, writer)
 
 
 @dataclass(frozen=True)
 class Running:
     controller: ScreeningController
     calls: CallRepository
+    writer: SpoolingWriter
 
 
 async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
@@ -237,6 +254,9 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
                 group.create_task(parts.controller.run(), name="screening"),
                 group.create_task(
                     reconcile_forever(settings, parts.calls, parts.controller), name="reconcile"
+                ),
+                group.create_task(
+                    parts.writer.drain_forever(settings.spool_retry_seconds), name="spool"
                 ),
             ]
             await stop.wait()

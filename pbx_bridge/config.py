@@ -54,6 +54,11 @@ class Settings(BaseSettings):
 
     # The store. SQLite next to the state by default; PostgreSQL by URL.
     database_url: str = ""
+    # Records the database refused wait in <state_dir>/spool/ and are retried this often.
+    spool_retry_seconds: float = 2.0
+
+    # Reports and answer-time statistics count local days and hours in this zone (IANA name).
+    report_timezone: str = "Asia/Jakarta"
 
     # The web API (health, metrics, call records).
     api_host: str = "127.0.0.1"
@@ -95,6 +100,9 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.state_dir / 'pbx-bridge.db').resolve()}"
+
+    def spool_file(self) -> Path:
+        return self.state_dir / "spool" / "calls.jsonl"
 
 
 def sandbox_env_file() -> Path:

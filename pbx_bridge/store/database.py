@@ -9,14 +9,21 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+# A database that does not answer must fail a write in seconds, so the record spools at once.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url, pool_pre_ping=True)
+    options: dict[str, Any] = {}
+    if make_url(url).get_driver_name() == "asyncpg":
+        options["connect_args"] = {"timeout": CONNECT_TIMEOUT_SECONDS}
+    engine = create_async_engine(url, pool_pre_ping=True, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from pbx_bridge.screening.model import Call, TimelineEntry
 from pbx_bridge.screening.policy import Thresholds, classify, classify_call, connected_seconds
@@ -30,12 +30,18 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
     return round(max(0.0, (end - start).total_seconds()), 3)
 
 
+def _fit(value: str, column: InstrumentedAttribute[str]) -> str:
+    """Cut text to its column: PostgreSQL refuses what SQLite would have kept whole."""
+    length = getattr(column.property.columns[0].type, "length", None)
+    return value[:length] if length else value
+
+
 def record_from_call(call: Call, thresholds: Thresholds) -> CallRecord:
     validity, disposition = classify_call(call, thresholds)
     record = CallRecord(
         id=call.channel_id,
-        caller_number=call.caller_number,
-        caller_name=call.caller_name,
+        caller_number=_fit(call.caller_number, CallRecord.caller_number),
+        caller_name=_fit(call.caller_name, CallRecord.caller_name),
         arrived_at=call.arrived_at,
         answered_at=call.answered_at,
         ended_at=call.ended_at,
@@ -47,13 +53,20 @@ def record_from_call(call: Call, thresholds: Thresholds) -> CallRecord:
         queue_reason=call.queue_reason.value if call.queue_reason else "",
         queue_priority=call.queue_priority,
         cannot_speak=call.cannot_speak,
+        agent=_fit(call.agent, CallRecord.agent),
+        connected_at=call.connected_at,
         hangup_cause=call.hangup_cause,
-        hangup_cause_text=call.hangup_cause_text[:64],
+        hangup_cause_text=_fit(call.hangup_cause_text, CallRecord.hangup_cause_text),
         adopted=call.adopted,
-        sip_call_id=call.sip_call_id,
+        sip_call_id=_fit(call.sip_call_id, CallRecord.sip_call_id),
     )
     record.events = [
-        CallEvent(seq=index, at=entry.at, kind=entry.kind, detail=entry.detail[:200])
+        CallEvent(
+            seq=index,
+            at=entry.at,
+            kind=_fit(entry.kind, CallEvent.kind),
+            detail=_fit(entry.detail, CallEvent.detail),
+        )
         for index, entry in enumerate(call.timeline)
     ]
     return record
@@ -77,6 +90,8 @@ class CallView:
     queue_reason: str
     queue_priority: int | None
     cannot_speak: bool
+    agent: str
+    connected_at: datetime | None
     hangup_cause: int | None
     hangup_cause_text: str
     adopted: bool
@@ -100,6 +115,8 @@ class CallView:
             "queue_reason": self.queue_reason,
             "queue_priority": self.queue_priority,
             "cannot_speak": self.cannot_speak,
+            "agent": self.agent,
+            "connected_at": self.connected_at.isoformat() if self.connected_at else None,
             "hangup_cause": self.hangup_cause,
             "hangup_cause_text": self.hangup_cause_text,
             "adopted": self.adopted,
@@ -126,6 +143,8 @@ def _view(record: CallRecord) -> CallView:
         queue_reason=record.queue_reason,
         queue_priority=record.queue_priority,
         cannot_speak=record.cannot_speak,
+        agent=record.agent,
+        connected_at=_utc(record.connected_at),
         hangup_cause=record.hangup_cause,
         hangup_cause_text=record.hangup_cause_text,
         adopted=record.adopted,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -21,6 +21,7 @@ class Health:
     ari: Callable[[], bool]
     ami: Callable[[], bool]
     database: Callable[[], Awaitable[bool]]
+    spooled: Callable[[], int] = field(default=lambda: 0)  # records waiting for the database
 
 
 HEALTH = web.AppKey("health", Health)
@@ -50,7 +51,8 @@ async def health(request: web.Request) -> web.Response:
     metrics.AMI_CONNECTED.set(int(parts["ami"]))
     status = 200 if all(parts.values()) else 503
     return web.json_response(
-        {"status": "ok" if status == 200 else "degraded", **parts}, status=status
+        {"status": "ok" if status == 200 else "degraded", **parts, "spooled": checks.spooled()},
+        status=status,
     )
 
 

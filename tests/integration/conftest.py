@@ -101,6 +101,8 @@ def controller_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {
         **os.environ,
         "PBX_BRIDGE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'calls.db'}",
+        # The spool too is the test's own: no record of another test's controller drains here.
+        "PBX_BRIDGE_STATE_DIR": str(tmp_path),
         "PBX_BRIDGE_API_PORT": str(free_port(kind=1)),
         "PBX_BRIDGE_LOG_FORMAT": "json",
         # Each test reads only the calls it placed: CDR lines of other tests' calls must not

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pbx_bridge.screening.model import Call, Phase, TimelineEntry
 from pbx_bridge.screening.policy import Thresholds
-from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.web.api import Health, build_web_app
 
@@ -40,15 +36,6 @@ def ended_call(channel_id: str, seconds_on_line: float) -> Call:
             TimelineEntry(ended, "hung_up", "16"),
         ),
     )
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'store' / 'calls.db'}")
-    await migrate(engine)
-    await migrate(engine)  # idempotent
-    yield engine
-    await engine.dispose()
 
 
 async def test_a_saved_call_reads_back_with_durations_validity_and_timeline(
