@@ -55,7 +55,8 @@ def _check(response: Any, what: str, *, tolerate: tuple[str, ...] = ()) -> None:
 async def log_in(ami: Ami, taker: Taker, *, ready: bool = False) -> None:
     """Add the taker to its queues, paused ("logged in, not ready") unless ready."""
     for queue in queues_for(taker):
-        response = await ami.action(
+        response = await _send(
+            ami,
             {
                 "Action": "QueueAdd",
                 "Queue": queue,
@@ -64,7 +65,7 @@ async def log_in(ami: Ami, taker: Taker, *, ready: bool = False) -> None:
                 "MemberName": taker.id,
                 "Paused": "false" if ready else "true",
                 "Reason": "" if ready else "logged in",
-            }
+            },
         )
         _check(response, f"log in {taker.id} to {queue}", tolerate=("Already there",))
 

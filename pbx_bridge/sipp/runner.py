@@ -9,6 +9,7 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from pbx_bridge.asterisk.sandbox import INSTANCE, SandboxError, root_dir
 from pbx_bridge.config import Settings
@@ -132,6 +133,69 @@ def scenarios() -> list[str]:
     return sorted(p.stem for p in sipp_scenarios_dir().glob("*.xml"))
 
 
+@dataclass(frozen=True)
+class SippRun:
+    """One SIPp process in the sandbox root: its command and where its traces go."""
+
+    root: Path
+    host_run_dir: Path
+    command: list[str]
+
+    def result(self, returncode: int, output: str) -> SippResult:
+        messages_log = self.host_run_dir / "messages.log"
+        errors_log = self.host_run_dir / "errors.log"
+        text = messages_log.read_text(errors="replace") if messages_log.exists() else ""
+        return SippResult(
+            returncode=returncode,
+            calls=timings(parse_messages(text)),
+            output=output[-6000:],
+            errors=errors_log.read_text(errors="replace")[-4000:] if errors_log.exists() else "",
+        )
+
+    @property
+    def messages(self) -> list[SippMessage]:
+        messages_log = self.host_run_dir / "messages.log"
+        text = messages_log.read_text(errors="replace") if messages_log.exists() else ""
+        return parse_messages(text)
+
+
+def prepare(
+    settings: Settings,
+    scenario: str,
+    keys: dict[str, str],
+    options: dict[str, str],
+    flags: tuple[str, ...] = (),
+) -> SippRun:
+    """The SIPp command for a scenario of sipp-scenarios/, run inside the sandbox root."""
+    root = root_dir(settings)
+    if not (root / "usr/bin/sipp").exists():
+        raise SandboxError("no SIPp in the sandbox: run `pbx-bridge sandbox up` first")
+    if scenario not in scenarios():
+        raise SandboxError(f"unknown scenario {scenario!r}: one of {', '.join(scenarios())}")
+    run_dir = f"{INSTANCE}/sipp/runs/{uuid.uuid4().hex[:12]}"
+    host_run_dir = root / run_dir.lstrip("/")
+    host_run_dir.mkdir(parents=True)
+    # Keep the copy in the root current with the checkout's scenario.
+    scenario_file = root / f"{INSTANCE.lstrip('/')}/sipp/{scenario}.xml"
+    scenario_file.write_bytes((sipp_scenarios_dir() / f"{scenario}.xml").read_bytes())
+    every = {
+        "-sf": f"{INSTANCE}/sipp/{scenario}.xml",
+        "-i": "127.0.0.1",
+        "-mi": "127.0.0.1",
+        "-mp": str(free_port() & ~1),
+        "-message_file": f"{run_dir}/messages.log",
+        "-error_file": f"{run_dir}/errors.log",
+        **options,
+    }
+    command = ["chroot", str(root), "sipp", f"127.0.0.1:{settings.sandbox_sip_port}"]
+    for key, value in keys.items():
+        command += ["-key", key, value]
+    for option, value in every.items():
+        command += [option, value]
+    command += ["-trace_msg", "-trace_err", "-nostdin", *flags]
+    return SippRun(root, host_run_dir, command)
+
+
 def run_scenario(
     settings: Settings,
     scenario: str,
@@ -145,20 +209,7 @@ def run_scenario(
     service: str = "112",
     timeout: float | None = None,
 ) -> SippResult:
-    """Run one SIPp scenario from sipp-scenarios/ inside the sandbox root, wait for it to end."""
-    root = root_dir(settings)
-    if not (root / "usr/bin/sipp").exists():
-        raise SandboxError("no SIPp in the sandbox: run `pbx-bridge sandbox up` first")
-    if scenario not in scenarios():
-        raise SandboxError(f"unknown scenario {scenario!r}: one of {', '.join(scenarios())}")
-    run_id = uuid.uuid4().hex[:12]
-    run_dir = f"{INSTANCE}/sipp/runs/{run_id}"
-    host_run_dir = root / run_dir.lstrip("/")
-    host_run_dir.mkdir(parents=True)
-    # Keep the copy in the root current with the checkout's scenario.
-    scenario_file = root / f"{INSTANCE.lstrip('/')}/sipp/{scenario}.xml"
-    scenario_file.write_bytes((sipp_scenarios_dir() / f"{scenario}.xml").read_bytes())
-    media_port = free_port() & ~1
+    """Place calls with a caller scenario and wait for SIPp to end."""
     limit = timeout if timeout is not None else seconds + count / max(rate, 0.001) + 30
     keys = {
         "caller": caller or random_caller(),
@@ -167,36 +218,15 @@ def run_scenario(
         "dtmf_at_ms": str(int(dtmf_at * 1000)),
     }
     options = {
-        "-sf": f"{INSTANCE}/sipp/{scenario}.xml",
         "-s": service,
-        "-i": "127.0.0.1",
         "-p": str(free_port()),
-        "-mi": "127.0.0.1",
-        "-mp": str(media_port),
         "-m": str(count),
         "-r": str(rate),
         "-l": str(max(count, 1)),
-        "-message_file": f"{run_dir}/messages.log",
-        "-error_file": f"{run_dir}/errors.log",
         "-timeout": f"{int(limit)}s",
     }
-    command = ["chroot", str(root), "sipp", f"127.0.0.1:{settings.sandbox_sip_port}"]
-    for key, value in keys.items():
-        command += ["-key", key, value]
-    for option, value in options.items():
-        command += [option, value]
-    command += ["-trace_msg", "-trace_err", "-timeout_error", "-nostdin"]
+    run = prepare(settings, scenario, keys, options, ("-timeout_error",))
     completed = subprocess.run(
-        command, capture_output=True, text=True, check=False, timeout=limit + 15
+        run.command, capture_output=True, text=True, check=False, timeout=limit + 15
     )
-    messages_log = host_run_dir / "messages.log"
-    errors_log = host_run_dir / "errors.log"
-    messages = (
-        parse_messages(messages_log.read_text(errors="replace")) if messages_log.exists() else []
-    )
-    return SippResult(
-        returncode=completed.returncode,
-        calls=timings(messages),
-        output=completed.stdout[-4000:] + completed.stderr[-2000:],
-        errors=errors_log.read_text(errors="replace")[-4000:] if errors_log.exists() else "",
-    )
+    return run.result(completed.returncode, completed.stdout + completed.stderr)
