@@ -7,6 +7,7 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -20,6 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from pbx_bridge.asterisk.ami import AmiAuthError, AmiClient, AmiUnavailable
 from pbx_bridge.asterisk.ari import AriClient, AriError, AriUnavailable
 from pbx_bridge.config import Settings
+from pbx_bridge.dispatch.agencies import Agencies, AgencyConfigError, load_agencies
+from pbx_bridge.dispatch.escalation import escalate_forever
+from pbx_bridge.dispatch.model import HandoffPolicy
+from pbx_bridge.dispatch.repository import DispatchRepository
+from pbx_bridge.dispatch.services import DispatchService
 from pbx_bridge.errors import StartupError
 from pbx_bridge.reconcile.service import reconcile_file
 from pbx_bridge.screening.machine import ScreeningConfig
@@ -27,9 +33,13 @@ from pbx_bridge.screening.model import Call, SilentPolicy
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.screening.runtime import ScreeningController
 from pbx_bridge.store.database import make_engine, migrate
+from pbx_bridge.store.privacy import PrivacyRepository
 from pbx_bridge.store.repository import CallRepository
+from pbx_bridge.store.users import UserRepository
 from pbx_bridge.web import metrics
-from pbx_bridge.web.api import Health, build_web_app
+from pbx_bridge.web.api import ApiParts, Health, build_web_app
+from pbx_bridge.web.auth import Authenticator
+from pbx_bridge.web.events import EventBus
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +69,20 @@ def thresholds(settings: Settings) -> Thresholds:
     )
 
 
+def handoff_policy(settings: Settings) -> HandoffPolicy:
+    return HandoffPolicy(
+        ack_timeout=timedelta(seconds=settings.handoff_ack_timeout_seconds),
+        supervisor_timeout=timedelta(seconds=settings.handoff_supervisor_timeout_seconds),
+    )
+
+
+def agencies(settings: Settings) -> Agencies:
+    try:
+        return load_agencies(settings.agencies_file)
+    except AgencyConfigError as error:
+        raise StartupError("agencies_file", str(error)) from error
+
+
 def cdr_file(settings: Settings) -> Path:
     if settings.cdr_file is not None:
         return settings.cdr_file
@@ -78,6 +102,17 @@ async def reconcile_forever(
         except Exception:
             log.exception("reconcile.failed", path=str(path))
         await asyncio.sleep(settings.reconcile_interval_seconds)
+
+
+async def purge_numbers_daily(privacy: PrivacyRepository, days: int) -> None:
+    """Now and once a day: callers' numbers older than the retention are blanked."""
+    while True:
+        try:
+            purged = await privacy.purge_numbers(days)
+            log.info("retention.purged", days=days, calls=purged.calls, callbacks=purged.callbacks)
+        except Exception:
+            log.exception("retention.failed")
+        await asyncio.sleep(24 * 3600)
 
 
 def require_secret(value: SecretStr | None, setting: str) -> str:
@@ -151,6 +186,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
     ari_password = require_secret(settings.ari_password, "ari_password")
     ami_password = require_secret(settings.ami_password, "ami_password")
     api_token = require_secret(settings.api_token, "api_token")
+    directory = agencies(settings)
     engine = await open_store(settings)
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(engine.dispose)
@@ -192,15 +228,29 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             ari, store_call, config=screening_config(settings), queue_context=settings.queue_context
         )
         health = Health(ari=lambda: ari.connected, ami=lambda: ami.connected, database=database_ok)
-        runner = await start_web(build_web_app(health, calls, api_token), settings)
+        events = EventBus(settings.events_queue_size)
+        dispatch = DispatchService(
+            DispatchRepository(engine), directory, handoff_policy(settings), events.publish
+        )
+        parts = ApiParts(
+            calls=calls,
+            dispatch=dispatch,
+            privacy=PrivacyRepository(engine),
+            authenticator=Authenticator(UserRepository(engine), api_token),
+            events=events,
+        )
+        runner = await start_web(build_web_app(health, parts), settings)
         stack.push_async_callback(runner.cleanup)
-        yield Running(controller, calls)
+        yield Running(controller, calls, dispatch, parts.privacy, events)
 
 
 @dataclass(frozen=True)
 class Running:
     controller: ScreeningController
     calls: CallRepository
+    dispatch: DispatchService
+    privacy: PrivacyRepository
+    events: EventBus  # `events.publish(kind, data)` feeds /api/events
 
 
 async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
@@ -223,6 +273,14 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
                 group.create_task(parts.controller.run(), name="screening"),
                 group.create_task(
                     reconcile_forever(settings, parts.calls, parts.controller), name="reconcile"
+                ),
+                group.create_task(
+                    escalate_forever(parts.dispatch, settings.escalation_interval_seconds),
+                    name="escalation",
+                ),
+                group.create_task(
+                    purge_numbers_daily(parts.privacy, settings.number_retention_days),
+                    name="retention",
                 ),
             ]
             await stop.wait()

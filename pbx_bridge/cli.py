@@ -18,11 +18,14 @@ from pbx_bridge.app import serve as serve_app
 from pbx_bridge.asterisk import sandbox as sandbox_mod
 from pbx_bridge.asterisk.prompts import PromptError, build_prompts
 from pbx_bridge.config import Settings, load_settings, sandbox_env_file
+from pbx_bridge.dispatch.agencies import AgencyConfigError, load_agencies
 from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import configure_logging, mask_number
 from pbx_bridge.reconcile.service import reconcile_file
 from pbx_bridge.sipp.runner import run_scenario
+from pbx_bridge.store.privacy import PrivacyRepository, PurgeResult
 from pbx_bridge.store.repository import CallRepository
+from pbx_bridge.store.users import Role, User, UserExists, UserRepository
 
 
 def _settings() -> Settings:
@@ -341,3 +344,95 @@ def prompts_build(out: Path) -> None:
             _progress(f"wrote {path}")
     except PromptError as error:
         _fail(str(error))
+
+
+@main.group()
+def users() -> None:
+    """Who may use the API: call takers, supervisors, agencies, admins (bearer tokens)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    required=True,
+    help="call_taker, supervisor, agency (needs --agency) or admin.",
+)
+@click.option("--agency", default="", help="The agency id (see agencies.toml), for --role agency.")
+def users_add(name: str, role: str, agency: str) -> None:
+    """Create a user and print its token once (only a hash of it is stored)."""
+    settings = _settings()
+    if (role == Role.AGENCY) != bool(agency):
+        _fail("--agency is needed with --role agency, and only with it")
+    if agency:
+        try:
+            known = load_agencies(settings.agencies_file).names
+        except AgencyConfigError as error:
+            _fail(str(error))
+        if agency not in known:
+            _fail(f"--agency {agency!r} is not one of: {', '.join(sorted(known))}")
+
+    async def run() -> str:
+        engine = await open_store(settings)
+        try:
+            return await UserRepository(engine).add(name, Role(role), agency)
+        finally:
+            await engine.dispose()
+
+    try:
+        token = asyncio.run(run())
+    except (StartupError, UserExists) as error:
+        _fail(str(error))
+    _progress(f"user {name} ({role}{' of ' + agency if agency else ''}) created; its token:")
+    click.echo(token)
+    _progress("it is shown only now: give it to the user (Authorization: Bearer <token>)")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List the users, their roles and agencies (never their tokens)."""
+    settings = _settings()
+
+    async def run() -> list[User]:
+        engine = await open_store(settings)
+        try:
+            return await UserRepository(engine).list()
+        finally:
+            await engine.dispose()
+
+    try:
+        found = asyncio.run(run())
+    except StartupError as error:
+        _fail(str(error))
+    for user in found:
+        click.echo(f"{user.name:24} {user.role:12} {user.agency}")
+
+
+@main.command("purge-numbers")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Blank numbers of calls older than this (default PBX_BRIDGE_NUMBER_RETENTION_DAYS).",
+)
+def purge_numbers(days: int | None) -> None:
+    """Blank callers' numbers on calls and callbacks older than the retention (serve: daily)."""
+    settings = _settings()
+    keep = days or settings.number_retention_days
+
+    async def run() -> PurgeResult:
+        engine = await open_store(settings)
+        try:
+            return await PrivacyRepository(engine).purge_numbers(keep)
+        finally:
+            await engine.dispose()
+
+    try:
+        result = asyncio.run(run())
+    except StartupError as error:
+        _fail(str(error))
+    _progress(
+        f"numbers older than {keep} days blanked: {result.calls} call(s), "
+        f"{result.callbacks} callback(s)"
+    )
