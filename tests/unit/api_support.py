@@ -76,20 +76,22 @@ class Api:
         return {"Authorization": f"Bearer {token}"}
 
 
-async def build_api(engine: AsyncEngine, *, calls: int = 3) -> Api:
-    """The API with calls c1..cN stored and users ct (call taker), sv, damkar, police, bpbd."""
+async def build_api(engine: AsyncEngine, *, calls: int = 3, users: bool = True) -> Api:
+    """The API with calls c1..cN stored and users ct (call taker), sv, damkar, police, dinkes."""
     clock = FakeClock()
     call_repo = CallRepository(engine, Thresholds())
     for index in range(1, calls + 1):
         await call_repo.save(ended_call(f"c{index}"))
-    users = UserRepository(engine)
-    tokens = {
-        "ct": await users.add("ct", Role.CALL_TAKER),
-        "sv": await users.add("sv", Role.SUPERVISOR),
-        "damkar": await users.add("damkar", Role.AGENCY, "damkar"),
-        "police": await users.add("police", Role.AGENCY, "police"),
-        "dinkes": await users.add("dinkes", Role.AGENCY, "dinkes"),
-    }
+    user_repo = UserRepository(engine)
+    tokens = {}
+    if users:
+        tokens = {
+            "ct": await user_repo.add("ct", Role.CALL_TAKER),
+            "sv": await user_repo.add("sv", Role.SUPERVISOR),
+            "damkar": await user_repo.add("damkar", Role.AGENCY, "damkar"),
+            "police": await user_repo.add("police", Role.AGENCY, "police"),
+            "dinkes": await user_repo.add("dinkes", Role.AGENCY, "dinkes"),
+        }
     events = EventBus(queue_size=50)
     dispatch = DispatchService(
         DispatchRepository(engine), load_agencies(), POLICY, events.publish, now=clock
@@ -98,7 +100,7 @@ async def build_api(engine: AsyncEngine, *, calls: int = 3) -> Api:
         calls=call_repo,
         dispatch=dispatch,
         privacy=PrivacyRepository(engine),
-        authenticator=Authenticator(users, ADMIN_TOKEN),
+        authenticator=Authenticator(user_repo, ADMIN_TOKEN),
         events=events,
     )
     app = build_web_app(Health(lambda: True, lambda: False, database_ok), parts)
