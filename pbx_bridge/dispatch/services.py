@@ -27,7 +27,12 @@ from pbx_bridge.dispatch.model import (
     Location,
     VerificationState,
 )
-from pbx_bridge.dispatch.repository import AlreadyDone, DispatchRepository, TimelineItem
+from pbx_bridge.dispatch.repository import (
+    AlreadyDone,
+    CallStatus,
+    DispatchRepository,
+    TimelineItem,
+)
 from pbx_bridge.store.users import Role, User
 
 log = structlog.get_logger(__name__)
@@ -106,6 +111,9 @@ class DispatchService:
 
     # --- calls
 
+    async def call_status(self, call_id: str) -> CallStatus:
+        return await self.repo.call_status(call_id)
+
     async def _open_call(self, call_id: str) -> None:
         status = await self.repo.call_status(call_id)
         if not status.exists:
@@ -172,6 +180,13 @@ class DispatchService:
         if incident is None:
             raise NotFound(f"no incident {incident_id}", field)
         return incident
+
+    async def visible_incidents(
+        self, actor: User, limit: int, status: IncidentStatus | None = None
+    ) -> list[Incident]:
+        """Newest first; an agency sees only the incidents handed to it."""
+        agency = actor.agency if actor.role is Role.AGENCY else None
+        return await self.repo.incidents(limit, status, agency)
 
     async def visible_incident(self, incident_id: int, actor: User) -> IncidentDetail:
         """The incident, its timeline and handoffs; an agency sees only what was handed to it."""

@@ -63,7 +63,7 @@ async def get_call(request: web.Request) -> web.Response:
     if clear:
         why = query.why or "call detail"
         await request.app[PRIVACY].record_view(user.name, view.id, why, datetime.now(UTC))
-    status = await request.app[DISPATCH].repo.call_status(view.id)
+    status = await request.app[DISPATCH].call_status(view.id)
     body = CallDetailOut.model_validate(
         {
             **call_out(view, clear=clear),

@@ -122,6 +122,8 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
             if event is None:
                 break
             await response.write(_frame(event))
+    except ConnectionResetError:
+        pass  # the client went away: nothing to answer
     finally:
         bus.unsubscribe(subscription)
     return response

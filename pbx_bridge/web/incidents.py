@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from pbx_bridge.dispatch.model import Handoff, Incident
-from pbx_bridge.store.users import Role
 from pbx_bridge.web.auth import current_user
 from pbx_bridge.web.keys import DISPATCH, PRIVACY
 from pbx_bridge.web.schemas import (
@@ -76,9 +75,9 @@ def _json(model: IncidentOut | HandoffOut, status: int = 200) -> web.Response:
 async def list_incidents(request: web.Request) -> web.Response:
     """Newest first; an agency sees only the incidents handed to it."""
     query = parse_query(request, IncidentQuery)
-    user = current_user(request)
-    agency = user.agency if user.role is Role.AGENCY else None
-    incidents = await request.app[DISPATCH].repo.incidents(query.limit, query.status, agency)
+    incidents = await request.app[DISPATCH].visible_incidents(
+        current_user(request), query.limit, query.status
+    )
     body = IncidentList(incidents=[incident_out(i) for i in incidents])
     return web.json_response(body.model_dump(mode="json"))
 
