@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +171,7 @@ def call(  # noqa: PLR0917 - one parameter per click option
 @click.option(
     "--show-numbers",
     is_flag=True,
-    help="Show callers' numbers in clear (they are masked by default).",
+    help="Show callers' numbers in clear (masked by default); each view is audited.",
 )
 def calls(as_json: bool, limit: int, show_numbers: bool) -> None:
     """Print the stored call records, newest first."""
@@ -181,8 +182,14 @@ def calls(as_json: bool, limit: int, show_numbers: bool) -> None:
         engine = await open_store(settings)
         try:
             repo = CallRepository(engine, thresholds(settings))
+            views = await repo.list(limit)
+            if show_numbers:  # every clear view of a number is audited, here as in the API
+                shown = [view.id for view in views if view.caller_number]
+                who = f"cli:{getpass.getuser()}"
+                why = "pbx-bridge calls --show-numbers"
+                await PrivacyRepository(engine).record_views(who, shown, why, datetime.now(UTC))
             mask = None if show_numbers else mask_number
-            return [view.as_json(mask) for view in await repo.list(limit)]
+            return [view.as_json(mask) for view in views]
         finally:
             await engine.dispose()
 

@@ -31,8 +31,14 @@ class PrivacyRepository:
         self._sessions = sessions(engine)
 
     async def record_view(self, who: str, call_id: str, why: str, at: datetime) -> None:
+        await self.record_views(who, [call_id], why, at)
+
+    async def record_views(self, who: str, call_ids: list[str], why: str, at: datetime) -> None:
         async with self._sessions() as session, session.begin():
-            session.add(NumberView(who=who, call_id=call_id, at=at, why=why[:200]))
+            session.add_all(
+                NumberView(who=who[:80], call_id=call_id, at=at, why=why[:200])
+                for call_id in call_ids
+            )
 
     async def views(self, limit: int = 100) -> list[NumberViewEntry]:
         query = select(NumberView).order_by(NumberView.id.desc()).limit(limit)
