@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -31,16 +30,13 @@ def invalid(error: ValidationError) -> Exception:
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
+    """The JSON body, strictly: no "2" for 2, no true for 1 (an empty body is `{}`)."""
     raw = await request.read()
     try:
-        data = json.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError):
-        raise problem(web.HTTPBadRequest, "the body is not JSON", "body") from None
-    if not isinstance(data, dict):
-        raise problem(web.HTTPUnprocessableEntity, "body: must be a JSON object", "body")
-    try:
-        return model.model_validate(data)
+        return model.model_validate_json(raw.strip() or b"{}", strict=True)
     except ValidationError as error:
+        if error.errors()[0]["type"] == "json_invalid":
+            raise problem(web.HTTPBadRequest, "the body is not JSON", "body") from None
         raise invalid(error) from None
 
 

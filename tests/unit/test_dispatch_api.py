@@ -102,6 +102,7 @@ async def test_validation_errors_are_4xx_and_name_the_field(do: Calls) -> None:
         ({"description": "no category"}, "category"),
         ({"category": "fire", "location": {"latitude": 91}}, "location.latitude"),
         ({"category": "fire", "priority": 9}, "priority"),
+        ({"category": "fire", "priority": "2"}, "priority"),  # strict: a string is not a number
         ({"category": "fire", "colour": "red"}, "colour"),
         ({"category": "fire", "description": "a\x00b"}, "description"),
     ]
@@ -116,6 +117,7 @@ async def test_validation_errors_are_4xx_and_name_the_field(do: Calls) -> None:
     )
     assert response.status == 400
     assert (await response.json())["field"] == "body"
+    assert (await do.post("ct", "/api/calls/c1/closure", [1], status=422))["field"] == "body"
 
 
 async def test_only_verified_incidents_are_handed_off(do: Calls) -> None:
