@@ -7,6 +7,7 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -20,6 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from pbx_bridge.asterisk.ami import AmiAuthError, AmiClient, AmiUnavailable
 from pbx_bridge.asterisk.ari import AriClient, AriError, AriUnavailable
 from pbx_bridge.config import Settings
+from pbx_bridge.dispatch.agencies import Agencies, AgencyConfigError, load_agencies
+from pbx_bridge.dispatch.escalation import escalate_forever
+from pbx_bridge.dispatch.model import HandoffPolicy
+from pbx_bridge.dispatch.repository import DispatchRepository
+from pbx_bridge.dispatch.services import DispatchService
 from pbx_bridge.errors import StartupError
 from pbx_bridge.queue import tracking
 from pbx_bridge.reconcile.service import reconcile_file
@@ -30,11 +36,15 @@ from pbx_bridge.screening.model import Call, SilentPolicy
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.screening.runtime import ScreeningController
 from pbx_bridge.store.database import make_engine, migrate
+from pbx_bridge.store.privacy import PrivacyRepository
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.spool import CallSpool
+from pbx_bridge.store.users import UserRepository
 from pbx_bridge.store.writer import SpoolingWriter
 from pbx_bridge.web import metrics
-from pbx_bridge.web.api import Health, build_web_app
+from pbx_bridge.web.api import ApiParts, Health, build_web_app
+from pbx_bridge.web.auth import Authenticator
+from pbx_bridge.web.events import EventBus
 
 log = structlog.get_logger(__name__)
 
@@ -62,6 +72,20 @@ def thresholds(settings: Settings) -> Thresholds:
         valid_min_seconds=settings.valid_min_seconds,
         hung_up_immediately_seconds=settings.hung_up_immediately_seconds,
     )
+
+
+def handoff_policy(settings: Settings) -> HandoffPolicy:
+    return HandoffPolicy(
+        ack_timeout=timedelta(seconds=settings.handoff_ack_timeout_seconds),
+        supervisor_timeout=timedelta(seconds=settings.handoff_supervisor_timeout_seconds),
+    )
+
+
+def agencies(settings: Settings) -> Agencies:
+    try:
+        return load_agencies(settings.agencies_file)
+    except AgencyConfigError as error:
+        raise StartupError("agencies_file", str(error)) from error
 
 
 def cdr_file(settings: Settings) -> Path:
@@ -95,6 +119,17 @@ def follow_queue_events(ami: AmiClient, controller: ScreeningController) -> None
 
     for name in tracking.EVENT_NAMES:
         ami.on(name, on_event)
+
+
+async def purge_numbers_daily(privacy: PrivacyRepository, days: int) -> None:
+    """Now and once a day: callers' numbers older than the retention are blanked."""
+    while True:
+        try:
+            purged = await privacy.purge_numbers(days)
+            log.info("retention.purged", days=days, calls=purged.calls, callbacks=purged.callbacks)
+        except Exception:
+            log.exception("retention.failed")
+        await asyncio.sleep(24 * 3600)
 
 
 def require_secret(value: SecretStr | None, setting: str) -> str:
@@ -168,6 +203,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
     ari_password = require_secret(settings.ari_password, "ari_password")
     ami_password = require_secret(settings.ami_password, "ami_password")
     api_token = require_secret(settings.api_token, "api_token")
+    directory = agencies(settings)
     engine = await open_store(settings)
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(engine.dispose)
@@ -220,11 +256,22 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             database=database_ok,
             spooled=lambda: writer.spooled,
         )
-        web_app = build_web_app(health, calls, api_token)
+        events = EventBus(settings.events_queue_size)
+        dispatch = DispatchService(
+            DispatchRepository(engine), directory, handoff_policy(settings), events.publish
+        )
+        parts = ApiParts(
+            calls=calls,
+            dispatch=dispatch,
+            privacy=PrivacyRepository(engine),
+            authenticator=Authenticator(UserRepository(engine), api_token),
+            events=events,
+        )
+        web_app = build_web_app(health, parts)
         add_report_routes(web_app, Reports(engine, report_zone(settings.report_timezone)))
         runner = await start_web(web_app, settings)
         stack.push_async_callback(runner.cleanup)
-        yield Running(controller, calls, writer)
+        yield Running(controller, calls, writer, dispatch, parts.privacy, events)
 
 
 @dataclass(frozen=True)
@@ -232,6 +279,9 @@ class Running:
     controller: ScreeningController
     calls: CallRepository
     writer: SpoolingWriter
+    dispatch: DispatchService
+    privacy: PrivacyRepository
+    events: EventBus  # `events.publish(kind, data)` feeds /api/events
 
 
 async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
@@ -257,6 +307,14 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
                 ),
                 group.create_task(
                     parts.writer.drain_forever(settings.spool_retry_seconds), name="spool"
+                ),
+                group.create_task(
+                    escalate_forever(parts.dispatch, settings.escalation_interval_seconds),
+                    name="escalation",
+                ),
+                group.create_task(
+                    purge_numbers_daily(parts.privacy, settings.number_retention_days),
+                    name="retention",
                 ),
             ]
             await stop.wait()

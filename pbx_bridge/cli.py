@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from pbx_bridge.app import serve as serve_app
 from pbx_bridge.asterisk import sandbox as sandbox_mod
 from pbx_bridge.asterisk.prompts import PromptError, build_prompts
 from pbx_bridge.config import Settings, load_settings, sandbox_env_file
+from pbx_bridge.dispatch.agencies import AgencyConfigError, load_agencies
 from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import configure_logging, mask_number
 from pbx_bridge.queue.cli import takers
@@ -27,7 +29,9 @@ from pbx_bridge.reports.model import Granularity, Period
 from pbx_bridge.reports.render import report_csv, report_table, stats_csv, stats_table
 from pbx_bridge.reports.service import Reports, report_zone
 from pbx_bridge.sipp.runner import run_scenario
+from pbx_bridge.store.privacy import PrivacyRepository, PurgeResult
 from pbx_bridge.store.repository import CallRepository
+from pbx_bridge.store.users import Role, User, UserExists, UserRepository
 
 ReportWork = Callable[[Reports, Period], Awaitable[Any]]
 
@@ -174,7 +178,7 @@ def call(  # noqa: PLR0917 - one parameter per click option
 @click.option(
     "--show-numbers",
     is_flag=True,
-    help="Show callers' numbers in clear (they are masked by default).",
+    help="Show callers' numbers in clear (masked by default); each view is audited.",
 )
 def calls(as_json: bool, limit: int, show_numbers: bool) -> None:
     """Print the stored call records, newest first."""
@@ -185,8 +189,14 @@ def calls(as_json: bool, limit: int, show_numbers: bool) -> None:
         engine = await open_store(settings)
         try:
             repo = CallRepository(engine, thresholds(settings))
+            views = await repo.list(limit)
+            if show_numbers:  # every clear view of a number is audited, here as in the API
+                shown = [view.id for view in views if view.caller_number]
+                who = f"cli:{getpass.getuser()}"
+                why = "pbx-bridge calls --show-numbers"
+                await PrivacyRepository(engine).record_views(who, shown, why, datetime.now(UTC))
             mask = None if show_numbers else mask_number
-            return [view.as_json(mask) for view in await repo.list(limit)]
+            return [view.as_json(mask) for view in views]
         finally:
             await engine.dispose()
 
@@ -424,6 +434,98 @@ def prompts_build(out: Path) -> None:
             _progress(f"wrote {path}")
     except PromptError as error:
         _fail(str(error))
+
+
+@main.group()
+def users() -> None:
+    """Who may use the API: call takers, supervisors, agencies, admins (bearer tokens)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    required=True,
+    help="call_taker, supervisor, agency (needs --agency) or admin.",
+)
+@click.option("--agency", default="", help="The agency id (see agencies.toml), for --role agency.")
+def users_add(name: str, role: str, agency: str) -> None:
+    """Create a user and print its token once (only a hash of it is stored)."""
+    settings = _settings()
+    if (role == Role.AGENCY) != bool(agency):
+        _fail("--agency is needed with --role agency, and only with it")
+    if agency:
+        try:
+            known = load_agencies(settings.agencies_file).names
+        except AgencyConfigError as error:
+            _fail(str(error))
+        if agency not in known:
+            _fail(f"--agency {agency!r} is not one of: {', '.join(sorted(known))}")
+
+    async def run() -> str:
+        engine = await open_store(settings)
+        try:
+            return await UserRepository(engine).add(name, Role(role), agency)
+        finally:
+            await engine.dispose()
+
+    try:
+        token = asyncio.run(run())
+    except (StartupError, UserExists) as error:
+        _fail(str(error))
+    _progress(f"user {name} ({role}{' of ' + agency if agency else ''}) created; its token:")
+    click.echo(token)
+    _progress("it is shown only now: give it to the user (Authorization: Bearer <token>)")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List the users, their roles and agencies (never their tokens)."""
+    settings = _settings()
+
+    async def run() -> list[User]:
+        engine = await open_store(settings)
+        try:
+            return await UserRepository(engine).list()
+        finally:
+            await engine.dispose()
+
+    try:
+        found = asyncio.run(run())
+    except StartupError as error:
+        _fail(str(error))
+    for user in found:
+        click.echo(f"{user.name:24} {user.role:12} {user.agency}")
+
+
+@main.command("purge-numbers")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Blank numbers of calls older than this (default PBX_BRIDGE_NUMBER_RETENTION_DAYS).",
+)
+def purge_numbers(days: int | None) -> None:
+    """Blank callers' numbers on calls and callbacks older than the retention (serve: daily)."""
+    settings = _settings()
+    keep = days or settings.number_retention_days
+
+    async def run() -> PurgeResult:
+        engine = await open_store(settings)
+        try:
+            return await PrivacyRepository(engine).purge_numbers(keep)
+        finally:
+            await engine.dispose()
+
+    try:
+        result = asyncio.run(run())
+    except StartupError as error:
+        _fail(str(error))
+    _progress(
+        f"numbers older than {keep} days blanked: {result.calls} call(s), "
+        f"{result.callbacks} callback(s)"
+    )
 
 
 main.add_command(takers)

@@ -90,6 +90,19 @@ class Settings(BaseSettings):
     cdr_file: Path | None = None
     reconcile_interval_seconds: float = 30.0
 
+    # Dispatch: which agency takes which category (TOML; empty = the shipped default), and how
+    # long an agency, then the supervisor, has to acknowledge a handoff before it escalates.
+    agencies_file: Path | None = None
+    handoff_ack_timeout_seconds: float = Field(default=180.0, gt=0)
+    handoff_supervisor_timeout_seconds: float = Field(default=180.0, gt=0)
+    escalation_interval_seconds: float = Field(default=10.0, gt=0)
+
+    # Privacy: callers' numbers are blanked this many days after the call.
+    number_retention_days: int = Field(default=90, ge=1)
+
+    # Live events (/api/events): a subscriber this many events behind is dropped.
+    events_queue_size: int = Field(default=100, ge=1)
+
     # The embedded Asterisk sandbox.
     sandbox_cache_dir: Path = Field(default_factory=default_cache_dir)
     sandbox_sip_port: int = 5060

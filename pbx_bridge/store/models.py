@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Float, ForeignKey, Integer, String, TypeDecorator
+from sqlalchemy import DateTime, Dialect, Float, ForeignKey, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -116,3 +116,101 @@ class CallbackAttempt(Base):
     channel_id: Mapped[str] = mapped_column(String(64), default="")
 
     callback: Mapped[Callback] = relationship(back_populates="attempts")
+
+
+# --- dispatch: incidents, their calls, handoffs to agencies, the timeline; users and the audit
+
+
+class IncidentRecord(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    location_text: Mapped[str] = mapped_column(String(500), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    location_source: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer)
+    verification: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IncidentCall(Base):
+    """A call attached to an incident: the first report or a redundant one. One incident a call."""
+
+    __tablename__ = "incident_calls"
+
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    attached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attached_by: Mapped[str] = mapped_column(String(80))
+
+
+class CallClosureRecord(Base):
+    """A call closed as not an emergency, with the call taker's disposition."""
+
+    __tablename__ = "call_closures"
+
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), primary_key=True)
+    disposition: Mapped[str] = mapped_column(String(32), index=True)
+    by: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class HandoffRecord(Base):
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    agency: Mapped[str] = mapped_column(String(40), index=True)
+    second_agency: Mapped[str] = mapped_column(String(40), default="")
+    second_notified: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[str] = mapped_column(String(80), default="")
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IncidentEvent(Base):
+    """The incident's timeline: what happened, when, and who did it."""
+
+    __tablename__ = "incident_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(80), default="")
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+
+class UserRecord(Base):
+    """Someone who uses the API. Only a hash of the token is kept."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    agency: Mapped[str] = mapped_column(String(40), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NumberView(Base):
+    """The audit of every time someone saw a caller's number in clear."""
+
+    __tablename__ = "number_views"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    who: Mapped[str] = mapped_column(String(80), index=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    why: Mapped[str] = mapped_column(String(200), default="")

@@ -218,6 +218,16 @@ class CallRepository:
                 return seen, changed
             last_id = records[-1].id
 
+    async def get(self, call_id: str) -> CallView | None:
+        query = (
+            select(CallRecord)
+            .options(selectinload(CallRecord.events))
+            .where(CallRecord.id == call_id)
+        )
+        async with self._sessions() as session:
+            record = (await session.scalars(query)).first()
+        return None if record is None else _view(record)
+
     async def list(self, limit: int = 100) -> list[CallView]:
         query = (
             select(CallRecord)

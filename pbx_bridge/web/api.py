@@ -1,17 +1,49 @@
-"""aiohttp routes: /health and /metrics for operators, /api/calls behind a bearer token."""
+"""The web application: /health and /metrics for operators, /api/* behind a bearer token.
+
+Every /api route is registered here, from one operations table that also generates the OpenAPI
+document, so the document and the routes cannot drift apart.
+"""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from importlib.metadata import version
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from pbx_bridge.logging import mask_number
+from pbx_bridge.dispatch.services import DispatchService
+from pbx_bridge.store.privacy import PrivacyRepository
 from pbx_bridge.store.repository import CallRepository
-from pbx_bridge.web import metrics
+from pbx_bridge.store.users import Role
+from pbx_bridge.web import calls, incidents, metrics
+from pbx_bridge.web.auth import Authenticator, make_auth_middleware, require_role
+from pbx_bridge.web.events import EventBus, stream_events
+from pbx_bridge.web.keys import CALLS, DISPATCH, EVENTS, PRIVACY
+from pbx_bridge.web.openapi import Operation, openapi_document
+from pbx_bridge.web.schemas import (
+    AgenciesOut,
+    CallDetailOut,
+    CallList,
+    CallQuery,
+    CloseIn,
+    ClosureIn,
+    ClosureOut,
+    HandoffIn,
+    HandoffList,
+    HandoffOut,
+    IncidentDetailOut,
+    IncidentFromCall,
+    IncidentList,
+    IncidentOut,
+    IncidentQuery,
+    ListQuery,
+    NumberViewList,
+    VerificationIn,
+    WhoAmI,
+)
+from pbx_bridge.web.validation import json_errors
 
 
 @dataclass
@@ -24,24 +56,24 @@ class Health:
     spooled: Callable[[], int] = field(default=lambda: 0)  # records waiting for the database
 
 
+@dataclass(frozen=True)
+class ApiParts:
+    """What the API needs from the composition root."""
+
+    calls: CallRepository
+    dispatch: DispatchService
+    privacy: PrivacyRepository
+    authenticator: Authenticator
+    events: EventBus
+
+
 HEALTH = web.AppKey("health", Health)
-CALLS = web.AppKey("calls", CallRepository)
-TOKEN = web.AppKey("token", str)
+OPENAPI = web.AppKey("openapi", dict)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@web.middleware
-async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith("/api/"):
-        expected = request.app[TOKEN]
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not given or not hmac.compare_digest(given, expected):
-            raise web.HTTPUnauthorized(
-                text='{"error": "send Authorization: Bearer <PBX_BRIDGE_API_TOKEN>"}',
-                content_type="application/json",
-            )
-    return await handler(request)
+EVERYONE = frozenset(Role)
+CENTRE = frozenset({Role.CALL_TAKER, Role.SUPERVISOR, Role.ADMIN})  # the 112 centre's staff
+OVERSIGHT = frozenset({Role.SUPERVISOR, Role.ADMIN})
+ACKNOWLEDGERS = frozenset({Role.AGENCY, Role.SUPERVISOR, Role.ADMIN})
 
 
 async def health(request: web.Request) -> web.Response:
@@ -62,22 +94,98 @@ async def prometheus(_request: web.Request) -> web.Response:
     return response
 
 
-async def list_calls(request: web.Request) -> web.Response:
-    raw_limit = request.query.get("limit", "100")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
-        raise web.HTTPBadRequest(
-            text='{"error": "limit: an integer from 1 to 1000"}', content_type="application/json"
-        )
-    calls = await request.app[CALLS].list(int(raw_limit))
-    return web.json_response({"calls": [call.as_json(mask_number) for call in calls]})
+async def openapi(request: web.Request) -> web.Response:
+    """The OpenAPI document (it holds no data, so it is also served at /openapi.json)."""
+    return web.json_response(request.app[OPENAPI])
 
 
-def build_web_app(health_checks: Health, calls: CallRepository, token: str) -> web.Application:
-    app = web.Application(middlewares=[require_token])
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "GET", "/api/calls", calls.list_calls, "The newest calls (numbers masked)", CENTRE,
+        query=ListQuery, response=CallList,
+    ),
+    Operation(
+        "GET", "/api/calls/{call_id}", calls.get_call,
+        "One call; call takers and supervisors see the number in clear (audited)", CENTRE,
+        query=CallQuery, response=CallDetailOut,
+    ),
+    Operation(
+        "POST", "/api/calls/{call_id}/incident", calls.incident_from_call,
+        "Make the call an incident (201), or attach it to `incident_id` (200)", CENTRE,
+        body=IncidentFromCall, response=IncidentOut, statuses=(200, 201), conflicts=True,
+    ),
+    Operation(
+        "POST", "/api/calls/{call_id}/closure", calls.close_call,
+        "Close a call that is not an emergency, with its disposition", CENTRE,
+        body=ClosureIn, response=ClosureOut, conflicts=True,
+    ),
+    Operation(
+        "GET", "/api/incidents", incidents.list_incidents,
+        "Incidents, newest first (an agency: those handed to it)", EVERYONE,
+        query=IncidentQuery, response=IncidentList,
+    ),
+    Operation(
+        "GET", "/api/incidents/{incident_id}", incidents.get_incident,
+        "An incident with its timeline and handoffs", EVERYONE, response=IncidentDetailOut,
+    ),
+    Operation(
+        "POST", "/api/incidents/{incident_id}/verification", incidents.verify_incident,
+        "Set the verification state (verified, false, prank, unverified)", CENTRE,
+        body=VerificationIn, response=IncidentOut, conflicts=True,
+    ),
+    Operation(
+        "POST", "/api/incidents/{incident_id}/handoffs", incidents.hand_off,
+        "Hand a verified incident to its agency", CENTRE,
+        body=HandoffIn, response=HandoffOut, statuses=(201,), conflicts=True,
+    ),
+    Operation(
+        "POST", "/api/incidents/{incident_id}/close", incidents.close_incident,
+        "Close the incident and its open handoffs", CENTRE,
+        body=CloseIn, response=IncidentOut, conflicts=True,
+    ),
+    Operation(
+        "GET", "/api/handoffs", incidents.list_handoffs,
+        "Handoffs (an agency: its own)", EVERYONE, query=ListQuery, response=HandoffList,
+    ),
+    Operation(
+        "POST", "/api/handoffs/{handoff_id}/acknowledge", incidents.acknowledge,
+        "The agency acknowledges the handoff", ACKNOWLEDGERS, response=HandoffOut,
+        conflicts=True,
+    ),
+    Operation(
+        "GET", "/api/agencies", incidents.agencies,
+        "The regency's agencies and which takes each category", EVERYONE, response=AgenciesOut,
+    ),
+    Operation(
+        "GET", "/api/audit/number-views", incidents.number_views,
+        "Who saw which caller's number in clear, and why", OVERSIGHT,
+        query=ListQuery, response=NumberViewList,
+    ),
+    Operation("GET", "/api/me", incidents.whoami, "Who this token is", EVERYONE, response=WhoAmI),
+    Operation(
+        "GET", "/api/events", stream_events,
+        "Live events (server-sent): calls, incidents, handoffs", EVERYONE, stream=True,
+    ),
+    Operation("GET", "/api/openapi.json", openapi, "This document", EVERYONE),
+)  # fmt: skip
+
+
+def build_web_app(health_checks: Health, parts: ApiParts) -> web.Application:
+    app = web.Application(middlewares=[json_errors, make_auth_middleware(parts.authenticator)])
     app[HEALTH] = health_checks
-    app[CALLS] = calls
-    app[TOKEN] = token
+    app[CALLS] = parts.calls
+    app[DISPATCH] = parts.dispatch
+    app[PRIVACY] = parts.privacy
+    app[EVENTS] = parts.events
+    app[OPENAPI] = openapi_document(OPERATIONS, version("pbx-bridge"))
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", prometheus)
-    app.router.add_get("/api/calls", list_calls)
+    app.router.add_get("/openapi.json", openapi)
+    for op in OPERATIONS:
+        app.router.add_route(op.method, op.route, require_role(op.roles, op.handler))
+
+    async def end_streams(_app: web.Application) -> None:
+        parts.events.close()  # open /api/events streams end, so shutdown does not wait on them
+
+    app.on_shutdown.append(end_streams)
     return app

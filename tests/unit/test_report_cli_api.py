@@ -24,7 +24,8 @@ from pbx_bridge.screening.model import Call, Phase, TimelineEntry
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.repository import CallRepository
-from pbx_bridge.web.api import Health, build_web_app
+from pbx_bridge.web.api import Health
+from tests.unit.api_support import build_api
 
 MAKASSAR = ZoneInfo("Asia/Makassar")  # Kendari's time, UTC+8
 NUMBER = "081234567890"
@@ -204,11 +205,12 @@ async def test_the_api_gives_the_same_report_and_stats_behind_the_token(tmp_path
     async def database_ok() -> bool:
         return True
 
-    app = build_web_app(
-        Health(lambda: True, lambda: True, database_ok), CallRepository(engine, Thresholds()), "t"
+    api = await build_api(
+        engine, calls=0, users=False, health=Health(lambda: True, lambda: True, database_ok)
     )
+    app = api.app
     add_report_routes(app, Reports(engine, MAKASSAR))
-    auth = {"Authorization": "Bearer t"}
+    auth = api.auth("admin")
     async with TestClient(TestServer(app)) as client:
         assert (await client.get("/api/report?from=2026-11-25&to=2026-11-25")).status == 401
         report = await client.get("/api/report?from=2026-11-25&to=2026-11-25", headers=auth)

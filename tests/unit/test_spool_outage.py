@@ -26,8 +26,9 @@ from pbx_bridge.store.models import CallEvent, CallRecord
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.spool import CallSpool
 from pbx_bridge.store.writer import SpoolingWriter
-from pbx_bridge.web.api import Health, build_web_app
+from pbx_bridge.web.api import Health
 from tests.pg import PostgresCluster
+from tests.unit.api_support import build_api
 from tests.unit.conftest import start_cluster
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -100,8 +101,8 @@ async def health(engine: AsyncEngine, writer: SpoolingWriter) -> dict[str, objec
         return await answers(engine)
 
     checks = Health(lambda: True, lambda: True, database, spooled=lambda: writer.spooled)
-    app = build_web_app(checks, CallRepository(engine, Thresholds()), "token")
-    async with TestClient(TestServer(app)) as client:
+    api = await build_api(engine, calls=0, users=False, health=checks)
+    async with TestClient(TestServer(api.app)) as client:
         body = await (await client.get("/health")).json()
     return {"database": body["database"], "spooled": body["spooled"]}
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from pbx_bridge.screening.model import Call, Phase, TimelineEntry
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.repository import CallRepository
-from pbx_bridge.web.api import Health, build_web_app
+from tests.unit.api_support import build_api
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -66,11 +66,8 @@ async def test_api_refuses_without_the_token_and_masks_numbers(engine: AsyncEngi
     repo = CallRepository(engine, Thresholds())
     await repo.save(ended_call("a", 15))
 
-    async def database_ok() -> bool:
-        return True
-
-    app = build_web_app(Health(lambda: True, lambda: False, database_ok), repo, "s3cret")
-    async with TestClient(TestServer(app)) as client:
+    api = await build_api(engine, calls=0)
+    async with TestClient(TestServer(api.app)) as client:
         assert (await client.get("/api/calls")).status == 401
         assert (
             await client.get("/api/calls", headers={"Authorization": "Bearer no"})
@@ -80,8 +77,8 @@ async def test_api_refuses_without_the_token_and_masks_numbers(engine: AsyncEngi
         body = await response.json()
         assert body["calls"][0]["caller_number"] == "**********90"
         bad = await client.get("/api/calls?limit=abc", headers={"Authorization": "Bearer s3cret"})
-        assert bad.status == 400
-        assert "limit" in (await bad.json())["error"]
+        assert bad.status == 422
+        assert (await bad.json())["field"] == "limit"
         health = await client.get("/health")
         assert health.status == 503
         assert (await health.json())["ami"] is False

@@ -1,0 +1,1 @@
+"""Incidents, agencies, handoffs and their escalation."""

@@ -1,0 +1,232 @@
+"""The API's request and response bodies; the OpenAPI document is generated from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from pbx_bridge.dispatch.model import (
+    CallClosure,
+    Category,
+    HandoffState,
+    IncidentStatus,
+    LocationSource,
+    VerificationState,
+)
+
+MAX_ID = 2**31 - 1
+
+
+def _printable(value: str) -> str:
+    # PostgreSQL refuses NUL in text, and control characters have no place in a report.
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Note = Annotated[str, Field(max_length=500), AfterValidator(_printable)]
+Description = Annotated[str, Field(max_length=2000), AfterValidator(_printable)]
+AgencyId = Annotated[str, Field(max_length=40), AfterValidator(_printable)]
+Reason = Annotated[str, Field(max_length=200), AfterValidator(_printable)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors
+
+
+class Problem(BaseModel):
+    """Every error: what went wrong and what to do, and the request field at fault if any."""
+
+    error: str
+    field: str | None = None
+
+
+# --- requests
+
+
+class LocationIn(Strict):
+    text: Note = ""
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    source: LocationSource = LocationSource.CALLER
+
+
+class IncidentFromCall(Strict):
+    """Either a new incident (category, description, location) or `incident_id` to attach to."""
+
+    incident_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    category: Category | None = None
+    description: Description = ""
+    location: LocationIn = Field(default_factory=LocationIn)
+    priority: int = Field(default=3, ge=1, le=5, description="1 is the most urgent")
+
+
+class ClosureIn(Strict):
+    disposition: CallClosure
+    note: Note = ""
+
+
+class VerificationIn(Strict):
+    state: VerificationState
+    note: Note = ""
+
+
+class HandoffIn(Strict):
+    agency: AgencyId = Field(default="", description="empty: the category's primary agency")
+
+
+class CloseIn(Strict):
+    note: Note = ""
+
+
+class ListQuery(Strict):
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class IncidentQuery(ListQuery):
+    status: IncidentStatus | None = None
+
+
+class CallQuery(Strict):
+    why: Reason = Field(
+        default="", description="why you need the caller's number (kept in the audit)"
+    )
+
+
+# --- responses
+
+
+class TimelineEntryOut(BaseModel):
+    at: datetime
+    kind: str
+    detail: str
+
+
+class CallOut(BaseModel):
+    id: str
+    caller_number: str = Field(description="masked unless your role needs it (audited)")
+    caller_name: str
+    arrived_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    ring_seconds: float | None
+    connected_seconds: float | None
+    total_seconds: float | None
+    validity: str
+    disposition: str
+    queue_reason: str
+    queue_priority: int | None
+    cannot_speak: bool
+    hangup_cause: int | None
+    hangup_cause_text: str
+    adopted: bool
+    sip_call_id: str
+    timeline: list[TimelineEntryOut]
+
+
+class CallDetailOut(CallOut):
+    incident_id: int | None
+    closure: CallClosure | None
+
+
+class CallList(BaseModel):
+    calls: list[CallOut]
+
+
+class LocationOut(BaseModel):
+    text: str
+    latitude: float | None
+    longitude: float | None
+    source: LocationSource
+
+
+class IncidentOut(BaseModel):
+    id: int
+    category: Category
+    description: str
+    location: LocationOut
+    priority: int
+    verification: VerificationState
+    status: IncidentStatus
+    created_at: datetime
+    created_by: str
+    closed_at: datetime | None
+    call_ids: list[str]
+
+
+class IncidentList(BaseModel):
+    incidents: list[IncidentOut]
+
+
+class IncidentEventOut(BaseModel):
+    at: datetime
+    kind: str
+    actor: str
+    detail: str
+
+
+class HandoffOut(BaseModel):
+    id: int
+    incident_id: int
+    agency: str
+    second_agency: str
+    state: HandoffState
+    sent_at: datetime | None
+    due_at: datetime | None = Field(description="when it escalates unless acknowledged")
+    acknowledged_at: datetime | None
+    acknowledged_by: str
+    closed_at: datetime | None
+    agencies: list[str] = Field(description="the agencies told so far")
+
+
+class HandoffList(BaseModel):
+    handoffs: list[HandoffOut]
+
+
+class IncidentDetailOut(IncidentOut):
+    timeline: list[IncidentEventOut]
+    handoffs: list[HandoffOut]
+
+
+class ClosureOut(BaseModel):
+    call_id: str
+    disposition: CallClosure
+
+
+class AgencyOut(BaseModel):
+    id: str
+    name: str
+
+
+class RouteOut(BaseModel):
+    category: Category
+    primary: str
+    second: str
+
+
+class AgenciesOut(BaseModel):
+    regency: str
+    agencies: list[AgencyOut]
+    routes: list[RouteOut]
+
+
+class NumberViewOut(BaseModel):
+    who: str
+    call_id: str
+    at: datetime
+    why: str
+
+
+class NumberViewList(BaseModel):
+    views: list[NumberViewOut]
+
+
+class WhoAmI(BaseModel):
+    name: str
+    role: str
+    agency: str

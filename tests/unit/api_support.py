@@ -1,0 +1,109 @@
+"""Builds the API over a real SQLite store, with users of every role and a fake clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from pbx_bridge.dispatch.agencies import load_agencies
+from pbx_bridge.dispatch.model import HandoffPolicy
+from pbx_bridge.dispatch.repository import DispatchRepository
+from pbx_bridge.dispatch.services import DispatchService
+from pbx_bridge.screening.model import Call, Phase, TimelineEntry
+from pbx_bridge.screening.policy import Thresholds
+from pbx_bridge.store.privacy import PrivacyRepository
+from pbx_bridge.store.repository import CallRepository
+from pbx_bridge.store.users import Role, UserRepository
+from pbx_bridge.web.api import ApiParts, Health, build_web_app
+from pbx_bridge.web.auth import Authenticator
+from pbx_bridge.web.events import EventBus
+
+T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+ADMIN_TOKEN = "s3cret"  # noqa: S105 - a test token
+POLICY = HandoffPolicy(ack_timeout=timedelta(minutes=3), supervisor_timeout=timedelta(minutes=2))
+
+
+@dataclass
+class FakeClock:
+    now: datetime = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+def ended_call(channel_id: str, seconds_on_line: float = 15, arrived: datetime = T0) -> Call:
+    answered = arrived + timedelta(seconds=0.25)
+    ended = answered + timedelta(seconds=seconds_on_line)
+    return Call(
+        channel_id=channel_id,
+        caller_number="081234567890",
+        caller_name="Budi",
+        arrived_at=arrived,
+        phase=Phase.ENDED,
+        answered_at=answered,
+        ended_at=ended,
+        hangup_cause=16,
+        sip_call_id=f"sip-{channel_id}",
+        timeline=(
+            TimelineEntry(arrived, "arrived"),
+            TimelineEntry(answered, "answered"),
+            TimelineEntry(answered, "speech"),
+            TimelineEntry(answered, "queued", "speech prio=5"),
+            TimelineEntry(ended, "hung_up", "16"),
+        ),
+    )
+
+
+async def database_ok() -> bool:
+    return True
+
+
+@dataclass
+class Api:
+    app: web.Application
+    parts: ApiParts
+    clock: FakeClock
+    tokens: dict[str, str] = field(default_factory=dict)  # user name -> token
+
+    def auth(self, who: str) -> dict[str, str]:
+        token = ADMIN_TOKEN if who == "admin" else self.tokens[who]
+        return {"Authorization": f"Bearer {token}"}
+
+
+async def build_api(
+    engine: AsyncEngine, *, calls: int = 3, users: bool = True, health: Health | None = None
+) -> Api:
+    """The API with calls c1..cN stored and users ct (call taker), sv, damkar, police, dinkes."""
+    clock = FakeClock()
+    call_repo = CallRepository(engine, Thresholds())
+    for index in range(1, calls + 1):
+        await call_repo.save(ended_call(f"c{index}"))
+    user_repo = UserRepository(engine)
+    tokens = {}
+    if users:
+        tokens = {
+            "ct": await user_repo.add("ct", Role.CALL_TAKER),
+            "sv": await user_repo.add("sv", Role.SUPERVISOR),
+            "damkar": await user_repo.add("damkar", Role.AGENCY, "damkar"),
+            "police": await user_repo.add("police", Role.AGENCY, "police"),
+            "dinkes": await user_repo.add("dinkes", Role.AGENCY, "dinkes"),
+        }
+    events = EventBus(queue_size=50)
+    dispatch = DispatchService(
+        DispatchRepository(engine), load_agencies(), POLICY, events.publish, now=clock
+    )
+    parts = ApiParts(
+        calls=call_repo,
+        dispatch=dispatch,
+        privacy=PrivacyRepository(engine),
+        authenticator=Authenticator(user_repo, ADMIN_TOKEN),
+        events=events,
+    )
+    app = build_web_app(health or Health(lambda: True, lambda: False, database_ok), parts)
+    return Api(app, parts, clock, tokens)
