@@ -298,6 +298,37 @@ def stats(first: datetime, last: datetime, by: Granularity, output: str) -> None
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON, one object per item.")
+@click.option("--show-numbers", is_flag=True, help="Numbers in clear (masked by default).")
+def callbacks(as_json: bool, show_numbers: bool) -> None:
+    """The callback worklist: callers who hung up before a call taker answered (NENA)."""
+    settings = _settings()
+
+    async def fetch() -> list[dict[str, Any]]:
+        engine = await open_store(settings)
+        try:
+            return await CallRepository(engine, thresholds(settings)).callbacks()
+        finally:
+            await engine.dispose()
+
+    try:
+        items = asyncio.run(fetch())
+    except StartupError as error:
+        _fail(str(error))
+    for item in items:
+        if not show_numbers:
+            item["caller_number"] = mask_number(item["caller_number"])
+    if as_json:
+        click.echo(json.dumps(items, indent=2))
+        return
+    for item in items:
+        click.echo(
+            f"#{item['id']:<5} {item['created_at'][:19]}  {item['caller_number']:14} "
+            f"{item['reason']:24} call {item['call_id']}"
+        )
+
+
+@main.command()
 def retag() -> None:
     """Recompute every stored call's validity and disposition with the current thresholds.
 

@@ -14,7 +14,8 @@ from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from pbx_bridge.screening.model import Call, TimelineEntry
 from pbx_bridge.screening.policy import Thresholds, classify, classify_call, connected_seconds
 from pbx_bridge.store.database import sessions
-from pbx_bridge.store.models import CallEvent, CallRecord
+from pbx_bridge.store.followups import add_followups
+from pbx_bridge.store.models import Callback, CallEvent, CallRecord
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -92,6 +93,7 @@ class CallView:
     cannot_speak: bool
     agent: str
     connected_at: datetime | None
+    repeat_of: str | None
     hangup_cause: int | None
     hangup_cause_text: str
     adopted: bool
@@ -117,6 +119,7 @@ class CallView:
             "cannot_speak": self.cannot_speak,
             "agent": self.agent,
             "connected_at": self.connected_at.isoformat() if self.connected_at else None,
+            "repeat_of": self.repeat_of,
             "hangup_cause": self.hangup_cause,
             "hangup_cause_text": self.hangup_cause_text,
             "adopted": self.adopted,
@@ -145,6 +148,7 @@ def _view(record: CallRecord) -> CallView:
         cannot_speak=record.cannot_speak,
         agent=record.agent,
         connected_at=_utc(record.connected_at),
+        repeat_of=record.repeat_of,
         hangup_cause=record.hangup_cause,
         hangup_cause_text=record.hangup_cause_text,
         adopted=record.adopted,
@@ -162,9 +166,11 @@ class CallRepository:
         self._thresholds = thresholds
 
     async def save(self, call: Call) -> None:
-        """Write (or rewrite) the call's record and timeline in one transaction."""
+        """Write (or rewrite) the call's record, timeline and follow-ups in one transaction."""
         async with self._sessions() as session, session.begin():
-            await session.merge(record_from_call(call, self._thresholds))
+            record = await session.merge(record_from_call(call, self._thresholds))
+            await session.flush()
+            await add_followups(session, record, datetime.now(UTC))
 
     async def existing(self, ids: list[str]) -> set[str]:
         """Which of these call ids the store already has."""
@@ -182,11 +188,36 @@ class CallRepository:
         for call in calls:
             try:
                 async with self._sessions() as session, session.begin():
-                    session.add(record_from_call(call, self._thresholds))
+                    record = record_from_call(call, self._thresholds)
+                    session.add(record)
+                    await session.flush()
+                    await add_followups(session, record, datetime.now(UTC))
             except IntegrityError:
                 continue
             added += 1
         return added
+
+    async def callbacks(self, status: str = "open", limit: int = 100) -> list[dict[str, Any]]:
+        """The callback worklist, oldest first (numbers as stored: mask them for display)."""
+        query = (
+            select(Callback)
+            .where(Callback.status == status)
+            .order_by(Callback.created_at)
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            rows = (await session.scalars(query)).all()
+        return [
+            {
+                "id": row.id,
+                "call_id": row.call_id,
+                "caller_number": row.caller_number,
+                "reason": row.reason,
+                "status": row.status,
+                "created_at": (_utc(row.created_at) or row.created_at).isoformat(),
+            }
+            for row in rows
+        ]
 
     async def retag(self, thresholds: Thresholds, batch: int = 500) -> tuple[int, int]:
         """Recompute validity and disposition of every stored call from its timeline.
