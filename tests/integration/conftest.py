@@ -25,6 +25,11 @@ from pbx_bridge.config import Settings, load_settings
 from pbx_bridge.sipp.runner import free_port
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+QUEUE_TIMINGS = {
+    "PBX_BRIDGE_RING_SECONDS": "5",
+    "PBX_BRIDGE_WRAPUP_SECONDS": "3",
+    "PBX_BRIDGE_OVERFLOW_SECONDS": "8",
+}
 PBX_BRIDGE = str(Path(sys.executable).with_name("pbx-bridge"))
 
 
@@ -36,12 +41,16 @@ def unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def settings() -> Iterator[Settings]:
-    """The sandbox, up for the whole session and down at its end."""
+    """The sandbox, up for the whole session (freshly rendered) and down at its end."""
     if os.geteuid() != 0:
         unavailable("the Asterisk sandbox needs root (chroot, mount)")
+    # Short queue timings so the queue tests run in seconds; they are rendered into
+    # queues.conf and the dialplan, so the sandbox is started afresh with them.
+    os.environ.update(QUEUE_TIMINGS)
     sandbox.ensure_credentials()
     current = load_settings()
     try:
+        sandbox.down(current)
         sandbox.up(current, progress=sandbox.stderr_progress)
     except (sandbox.SandboxError, OSError, subprocess.CalledProcessError) as error:
         unavailable(f"the Asterisk sandbox could not start: {error}")
