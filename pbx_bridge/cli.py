@@ -146,17 +146,38 @@ def sandbox_cli(command: tuple[str, ...]) -> None:
 @click.option("--caller", default=None, help="Caller number (default: a random 08... number).")
 @click.option("--count", default=1, show_default=True, help="Number of calls.")
 @click.option("--rate", default=1.0, show_default=True, help="Calls per second.")
+@click.option(
+    "--dtmf-at",
+    default=10.0,
+    show_default=True,
+    help="press55: seconds after the answer at which the caller presses 55.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print SIPp's timing of each call as JSON.")
 def call(  # noqa: PLR0917 - one parameter per click option
-    scenario: str, seconds: float, caller: str | None, count: int, rate: float, as_json: bool
+    scenario: str,
+    seconds: float,
+    caller: str | None,
+    count: int,
+    rate: float,
+    dtmf_at: float,
+    as_json: bool,
 ) -> None:
-    """Place test calls to 112 with SIPp, as the trunk would."""
+    """Place test calls to 112 with SIPp, as the trunk would.
 
+    Scenarios: talk (speech), silent, speech_then_silence, press55, hangup (at once).
+    --seconds is how long the caller stays after the answer, unless Asterisk hangs up first.
+    """
     settings = _settings()
     _progress(f"calling 112: scenario {scenario}, {count} call(s) ...")
     try:
         result = run_scenario(
-            settings, scenario, seconds=seconds, caller=caller, count=count, rate=rate
+            settings,
+            scenario,
+            seconds=seconds,
+            caller=caller,
+            count=count,
+            rate=rate,
+            dtmf_at=dtmf_at,
         )
     except sandbox_mod.SandboxError as error:
         _fail(str(error))
