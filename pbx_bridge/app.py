@@ -28,6 +28,7 @@ from pbx_bridge.dispatch.repository import DispatchRepository
 from pbx_bridge.dispatch.services import DispatchService
 from pbx_bridge.errors import StartupError
 from pbx_bridge.queue import tracking
+from pbx_bridge.queue.resync import resync
 from pbx_bridge.reconcile.service import reconcile_file
 from pbx_bridge.reports.http import add_report_routes
 from pbx_bridge.reports.service import Reports, report_zone
@@ -119,6 +120,15 @@ def follow_queue_events(ami: AmiClient, controller: ScreeningController) -> None
 
     for name in tracking.EVENT_NAMES:
         ami.on(name, on_event)
+
+    async def after_reconnect() -> None:
+        try:
+            told = await resync(ami, controller.deliver)
+            log.info("ami.resynced", facts=told)
+        except Exception:
+            log.exception("ami.resync_failed")
+
+    ami.after_login(after_reconnect)
 
 
 async def purge_numbers_daily(privacy: PrivacyRepository, days: int) -> None:
@@ -246,8 +256,13 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         async def store_call(call: Call) -> None:
             await writer.save(call)
 
+        events = EventBus(settings.events_queue_size)
         controller = ScreeningController(
-            ari, store_call, config=screening_config(settings), queue_context=settings.queue_context
+            ari,
+            store_call,
+            config=screening_config(settings),
+            queue_context=settings.queue_context,
+            publish=events.publish,
         )
         follow_queue_events(ami, controller)
         health = Health(
@@ -256,7 +271,6 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             database=database_ok,
             spooled=lambda: writer.spooled,
         )
-        events = EventBus(settings.events_queue_size)
         dispatch = DispatchService(
             DispatchRepository(engine), directory, handoff_policy(settings), events.publish
         )

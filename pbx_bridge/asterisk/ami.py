@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from panoramisk import Manager
@@ -22,6 +22,22 @@ class AmiClient:
     def __init__(self, *, host: str, port: int, username: str, secret: str) -> None:
         self._config = {"host": host, "port": port, "username": username, "secret": secret}
         self._manager: Manager | None = None
+        self._after_login: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.logins = 0
+
+    def after_login(self, callback: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run callback after every log-in but the first: what happened while AMI was away."""
+        self._after_login.append(callback)
+
+    def _logged_in(self, _manager: Manager) -> None:
+        self.logins += 1
+        if self.logins == 1:
+            return
+        for callback in self._after_login:
+            task = asyncio.get_running_loop().create_task(callback())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     @property
     def connected(self) -> bool:
@@ -35,6 +51,7 @@ class AmiClient:
             log=logging.getLogger("pbx_bridge.ami"),
             ping_delay=10,
             reconnect_timeout=2,
+            on_login=self._logged_in,
             **self._config,
         )
         self._manager = manager

@@ -330,6 +330,10 @@ def _left_stasis(call: Call, event: LeftStasis, _config: ScreeningConfig) -> Out
 
 
 def _queue_joined(call: Call, event: QueueJoined, _config: ScreeningConfig) -> Outcome:
+    # The same join may be told twice (live, then again by QueueStatus after an AMI reconnect).
+    joined = {e.detail.split(" ")[0] for e in call.timeline if e.kind == kind.QUEUE_JOINED}
+    if event.queue in joined:
+        return call, []
     return _note(call, event.at, kind.QUEUE_JOINED, f"{event.queue} position={event.position}"), []
 
 
@@ -338,6 +342,8 @@ def _queue_abandoned(call: Call, event: QueueAbandoned, _config: ScreeningConfig
 
 
 def _agent_connected(call: Call, event: AgentConnected, _config: ScreeningConfig) -> Outcome:
+    if call.phase is Phase.CONNECTED and call.agent == event.agent:
+        return call, []  # told again after an AMI reconnect
     connected = replace(
         _note(call, event.at, kind.AGENT_CONNECTED, event.agent),
         phase=Phase.CONNECTED,

@@ -49,7 +49,16 @@ from pbx_bridge.web import metrics
 log = structlog.get_logger(__name__)
 
 StoreCall = Callable[[Call], Awaitable[None]]
+Publish = Callable[[str, dict[str, Any]], None]
 HANGUP_GRACE_SECONDS = 0.3
+
+# The live events the call's life publishes (consumed by /api/events and the web console).
+PHASE_EVENTS = {
+    Phase.ANSWERING: "call.arrived",
+    Phase.QUEUED: "call.queued",
+    Phase.CONNECTED: "call.connected",
+    Phase.ENDED: "call.ended",
+}
 
 
 def parse_time(value: str | None) -> datetime:
@@ -154,7 +163,9 @@ class ScreeningController:
         *,
         config: ScreeningConfig,
         queue_context: str,
+        publish: Publish = lambda _kind, _data: None,
     ) -> None:
+        self._publish = publish
         self._ari = ari
         self._store_call = store_call
         self._config = config
@@ -238,6 +249,7 @@ class ScreeningController:
         log.info("call.arrived", caller=first.caller_number)
         timers = CallTimers(inbox)
         call, commands = machine.start(first, self._config)
+        self._announce(None, call)
         try:
             while True:
                 for command in commands:
@@ -247,11 +259,31 @@ class ScreeningController:
                 if call.phase is Phase.ENDED:
                     return
                 event = await inbox.get()
+                before = call
                 call, commands = machine.step(call, event, self._config)
+                self._announce(before, call)
         finally:
             timers.cancel_all()
             self._inboxes.pop(first.channel_id, None)
             metrics.ACTIVE_CALLS.dec()
+
+    def _announce(self, before: Call | None, after: Call) -> None:
+        """Live events for the console and the wallboard: the call's phase changes."""
+        if before is not None and before.phase is after.phase:
+            return
+        kind = PHASE_EVENTS.get(after.phase)
+        if kind is None:
+            return
+        data: dict[str, Any] = {
+            "call_id": after.channel_id,
+            "caller_number": after.caller_number,  # the bus masks it
+            "phase": after.phase.value,
+            "agent": after.agent,
+            "queue_reason": after.queue_reason.value if after.queue_reason else "",
+            "queue_priority": after.queue_priority,
+            "cannot_speak": after.cannot_speak,
+        }
+        self._publish(kind, data)
 
     async def _execute(
         self, call: Call, command: Command, timers: CallTimers
