@@ -177,7 +177,12 @@ def prepare(
     host_run_dir.mkdir(parents=True)
     # Keep the copy in the root current with the checkout's scenario.
     scenario_file = root / f"{INSTANCE.lstrip('/')}/sipp/{scenario}.xml"
-    scenario_file.write_bytes((sipp_scenarios_dir() / f"{scenario}.xml").read_bytes())
+    wanted = (sipp_scenarios_dir() / f"{scenario}.xml").read_bytes()
+    if not scenario_file.is_file() or scenario_file.read_bytes() != wanted:
+        # Atomically: SIPp processes started in parallel read this file.
+        staging = scenario_file.with_name(f".{scenario}.{uuid.uuid4().hex}.xml")
+        staging.write_bytes(wanted)
+        staging.replace(scenario_file)
     every = {
         "-sf": f"{INSTANCE}/sipp/{scenario}.xml",
         "-i": "127.0.0.1",
