@@ -4,6 +4,7 @@ answer times the store keeps against what SIPp timed."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -201,3 +202,34 @@ def test_a_caller_who_gives_up_in_the_queue_is_on_the_callback_worklist(
     assert record["disposition"] == "abandoned_in_queue"
     items = json.loads(controller.cli("callbacks", "--json", "--show-numbers"))
     assert [i["call_id"] for i in items if i["caller_number"] == caller] == [record["id"]]
+
+
+def kill_ami_connections() -> None:
+    """Cut every AMI session (the controller's) as a network fault would."""
+    subprocess.run(
+        ["ss", "-K", "-tn", "state", "established", "( dport = :5038 )"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def test_ami_lost_while_a_caller_waits_loses_no_queue_event_that_matters(
+    settings: Settings, controller: Controller
+) -> None:
+    """AMI drops; a call taker answers meanwhile; on reconnect QueueStatus and CoreShowChannels
+    fill the record in: who answered, and that the caller had been queued."""
+    controller.cli("takers", "login", "ct-01")  # paused: the caller waits
+    with ThreadPoolExecutor(1) as pool:
+        caller, call = call_in_background(pool, settings, "talk", 25)
+        wait_until(lambda: caller in queued_callers(settings), 15, "the caller waits")
+        with phones(settings, "ct-01", answer_after=0.5, talk_seconds=3, calls=1) as taken:
+            kill_ami_connections()
+            controller.cli("takers", "ready", "ct-01")
+            wait_until(lambda: bool(taken["ct-01"].answered()), 10, "ct-01 answers")
+            assert call.result(timeout=60).ok
+    wait_until(lambda: '"ami.resynced"' in controller.log(), 10, "the controller resynced")
+    record = records(controller)[caller]
+    assert record["agent"] == "ct-01"
+    assert record["disposition"] == "answered"
+    kinds = [entry["kind"] for entry in record["timeline"]]
+    assert "queue_joined" in kinds
+    assert "agent_connected" in kinds
