@@ -18,17 +18,20 @@ from pbx_bridge.app import cdr_file as default_cdr_file
 from pbx_bridge.app import open_store, thresholds
 from pbx_bridge.app import serve as serve_app
 from pbx_bridge.asterisk import sandbox as sandbox_mod
+from pbx_bridge.asterisk.ami import AmiClient
 from pbx_bridge.asterisk.prompts import PromptError, build_prompts
+from pbx_bridge.callbacks.service import call_back
 from pbx_bridge.config import Settings, load_settings, sandbox_env_file
 from pbx_bridge.dispatch.agencies import AgencyConfigError, load_agencies
 from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import configure_logging, mask_number
-from pbx_bridge.queue.cli import takers
+from pbx_bridge.queue.cli import taker_by_id, takers, with_ami
 from pbx_bridge.reconcile.service import reconcile_file
 from pbx_bridge.reports.model import Granularity, Period
 from pbx_bridge.reports.render import report_csv, report_table, stats_csv, stats_table
 from pbx_bridge.reports.service import Reports, report_zone
 from pbx_bridge.sipp.runner import run_scenario
+from pbx_bridge.store.callbacks import CallbackNotFound, CallbackRepository
 from pbx_bridge.store.privacy import PrivacyRepository, PurgeResult
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.users import Role, User, UserExists, UserRepository
@@ -318,17 +321,35 @@ def stats(first: datetime, last: datetime, by: Granularity, output: str) -> None
         click.echo(stats_table(record))
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON, one object per item.")
 @click.option("--show-numbers", is_flag=True, help="Numbers in clear (masked by default).")
-def callbacks(as_json: bool, show_numbers: bool) -> None:
-    """The callback worklist: callers who hung up before a call taker answered (NENA)."""
+@click.option(
+    "--status",
+    default="open",
+    show_default=True,
+    type=click.Choice(["open", "taken", "done"]),
+    help="Which items.",
+)
+@click.pass_context
+def callbacks(ctx: click.Context, as_json: bool, show_numbers: bool, status: str) -> None:
+    """The callback worklist: callers who hung up before a call taker answered (NENA).
+
+    Without a subcommand: list the items. `pbx-bridge callbacks call ID --taker ct-01` makes an
+    attempt: the call taker's phone rings, then the caller, and the two are bridged.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     settings = _settings()
 
     async def fetch() -> list[dict[str, Any]]:
         engine = await open_store(settings)
         try:
-            return await CallRepository(engine, thresholds(settings)).callbacks()
+            items = await CallRepository(engine, thresholds(settings)).callbacks(status)
+            attempts = CallbackRepository(engine)
+            for item in items:
+                item["attempts"] = await attempts.attempts(item["id"])
+            return items
         finally:
             await engine.dispose()
 
@@ -345,8 +366,36 @@ def callbacks(as_json: bool, show_numbers: bool) -> None:
     for item in items:
         click.echo(
             f"#{item['id']:<5} {item['created_at'][:19]}  {item['caller_number']:14} "
-            f"{item['reason']:24} call {item['call_id']}"
+            f"{item['reason']:24} call {item['call_id']}  attempts {len(item['attempts'])}"
         )
+
+
+@callbacks.command("call")
+@click.argument("callback_id", type=int)
+@click.option("--taker", "taker_id", required=True, help="The call taker who calls back.")
+@click.option("--timeout", default=300.0, show_default=True, help="Seconds to wait for the end.")
+def callbacks_call(callback_id: int, taker_id: str, timeout: float) -> None:
+    """Call a caller back: ring the call taker, then the caller, bridge, store the outcome."""
+    settings = _settings()
+    taker = taker_by_id(settings, taker_id)
+
+    async def attempt(ami: AmiClient) -> str:
+        engine = await open_store(settings)
+        try:
+            return await call_back(
+                ami, CallbackRepository(engine), callback_id, taker, timeout=timeout
+            )
+        finally:
+            await engine.dispose()
+
+    _progress(f"callback #{callback_id}: ringing {taker_id}, then the caller ...")
+    try:
+        outcome = with_ami(settings, attempt)
+    except (CallbackNotFound, StartupError) as error:
+        _fail(str(error))
+    click.echo(outcome)
+    if outcome != "answered":
+        sys.exit(1)
 
 
 @main.command()

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     overflow_seconds: int = 60  # a caller waiting this long also rings the supervisors
     wrapup_seconds: int = 10  # after each call, before a call taker is rung again
     ring_seconds: int = 15  # how long one call taker is rung before the next is tried
+    callback_ring_seconds: int = 30  # how long a caller is rung on a callback
+    # Where callbacks leave the trunk: the carrier's SIP address (the sandbox: a test carrier).
+    trunk_contact: str = "sip:127.0.0.1:5070"
 
     # The store. SQLite next to the state by default; PostgreSQL by URL.
     database_url: str = ""

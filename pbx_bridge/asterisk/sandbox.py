@@ -193,6 +193,8 @@ def placeholders(settings: Settings, root: Path | None) -> dict[str, str]:
         "OVERFLOW_SECONDS": str(settings.overflow_seconds),
         "WRAPUP_SECONDS": str(settings.wrapup_seconds),
         "RING_SECONDS": str(settings.ring_seconds),
+        "CALLBACK_RING_SECONDS": str(settings.callback_ring_seconds),
+        "TRUNK_CONTACT": settings.trunk_contact,
         "MAIN_QUEUE": MAIN_QUEUE,
         "OVERFLOW_QUEUE": OVERFLOW_QUEUE,
     }

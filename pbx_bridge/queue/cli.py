@@ -20,7 +20,7 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-def _taker(settings: Settings, taker_id: str) -> Taker:
+def taker_by_id(settings: Settings, taker_id: str) -> Taker:
     try:
         takers = {t.id: t for t in load_takers(settings.call_takers_file)}
     except TakerConfigError as error:
@@ -80,7 +80,7 @@ def show() -> None:
 def login(taker_id: str, ready: bool) -> None:
     """Log a call taker in to the queue."""
     settings = load_settings()
-    taker = _taker(settings, taker_id)
+    taker = taker_by_id(settings, taker_id)
     with_ami(settings, lambda ami: members.log_in(ami, taker, ready=ready))
     click.echo(f"{taker_id} logged in{' and ready' if ready else ' (paused until ready)'}")
 
@@ -90,7 +90,7 @@ def login(taker_id: str, ready: bool) -> None:
 def ready(taker_id: str) -> None:
     """The call taker is ready: the queue may ring them."""
     settings = load_settings()
-    taker = _taker(settings, taker_id)
+    taker = taker_by_id(settings, taker_id)
     with_ami(settings, lambda ami: members.set_ready(ami, taker))
     click.echo(f"{taker_id} ready")
 
@@ -101,7 +101,7 @@ def ready(taker_id: str) -> None:
 def pause(taker_id: str, reason: str) -> None:
     """Pause a call taker: the queue does not ring them until ready again."""
     settings = load_settings()
-    taker = _taker(settings, taker_id)
+    taker = taker_by_id(settings, taker_id)
     with_ami(settings, lambda ami: members.pause(ami, taker, reason))
     click.echo(f"{taker_id} paused: {reason}")
 
@@ -111,6 +111,6 @@ def pause(taker_id: str, reason: str) -> None:
 def logout(taker_id: str) -> None:
     """Log a call taker out of the queue."""
     settings = load_settings()
-    taker = _taker(settings, taker_id)
+    taker = taker_by_id(settings, taker_id)
     with_ami(settings, lambda ami: members.log_out(ami, taker))
     click.echo(f"{taker_id} logged out")

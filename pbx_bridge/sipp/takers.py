@@ -40,7 +40,8 @@ def register(settings: Settings, taker_id: str, port: int, expires: int = 3600) 
 
 
 class TakerPhone:
-    """A registered SIPp softphone answering up to `calls` calls, in the background."""
+    """A SIPp phone answering up to `calls` calls in the background: a call taker's softphone
+    (registered), or with registers=False a caller's phone at the carrier's address."""
 
     def __init__(
         self,
@@ -50,11 +51,15 @@ class TakerPhone:
         answer_after: float = 1.0,
         talk_seconds: float = 5.0,
         calls: int = 1,
+        port: int | None = None,
+        registers: bool = True,
     ) -> None:
         self.taker_id = taker_id
         self._settings = settings
-        self.port = free_port()
-        register(settings, taker_id, self.port)
+        self._registers = registers
+        self.port = port or free_port()
+        if registers:
+            register(settings, taker_id, self.port)
         self._run: SippRun = prepare(
             settings,
             "taker",
@@ -94,6 +99,7 @@ class TakerPhone:
             self._process.kill()
             output, _ = self._process.communicate()
         # Unregistering is tidiness: the AOR keeps one contact anyway.
-        with contextlib.suppress(SandboxError):
-            register(self._settings, self.taker_id, free_port(), expires=0)
+        if self._registers:
+            with contextlib.suppress(SandboxError):
+                register(self._settings, self.taker_id, free_port(), expires=0)
         return self._run.result(self._process.returncode, output or "")
