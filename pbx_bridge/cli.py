@@ -19,7 +19,13 @@ from pbx_bridge.app import open_store, thresholds
 from pbx_bridge.app import serve as serve_app
 from pbx_bridge.asterisk import sandbox as sandbox_mod
 from pbx_bridge.asterisk.ami import AmiClient
-from pbx_bridge.asterisk.prompts import PromptError, build_prompts
+from pbx_bridge.asterisk.prompts import (
+    LANGUAGE,
+    SOUND_FOLDER,
+    PromptError,
+    build_prompts,
+    load_core_sounds,
+)
 from pbx_bridge.callbacks.service import call_back
 from pbx_bridge.config import Settings, load_settings, sandbox_env_file
 from pbx_bridge.dispatch.agencies import AgencyConfigError, load_agencies
@@ -522,19 +528,20 @@ def prompts() -> None:
 
 @prompts.command("build")
 @click.option(
-    "--out",
+    "--sounds-dir",
     type=click.Path(path_type=Path),
     required=True,
-    help="Folder to write WAV files into, e.g. /usr/share/asterisk/sounds/pbx-bridge.",
+    help="Asterisk's sounds folder, e.g. /usr/share/asterisk/sounds: the prompts go to "
+    "pbx-bridge/ in it, the queue's Indonesian announcements and numbers to id/.",
 )
-def prompts_build(out: Path) -> None:
+def prompts_build(sounds_dir: Path) -> None:
     """Speak every prompt with espeak-ng (-v id) into 8 kHz WAV files for Asterisk."""
-
     try:
-        for path in build_prompts(out):
-            _progress(f"wrote {path}")
+        written = build_prompts(sounds_dir / SOUND_FOLDER)
+        written += build_prompts(sounds_dir / LANGUAGE, load_core_sounds())
     except PromptError as error:
         _fail(str(error))
+    _progress(f"{len(written)} sound files in {sounds_dir}")
 
 
 @main.group()

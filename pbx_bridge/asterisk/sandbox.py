@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pbx_bridge.asterisk.prompts import SOUND_FOLDER, build_prompts
+from pbx_bridge.asterisk.prompts import LANGUAGE, SOUND_FOLDER, build_prompts, load_core_sounds
 from pbx_bridge.config import Settings, sandbox_env_file
 from pbx_bridge.paths import asterisk_config_dir, dialplans_dir, sipp_scenarios_dir
 from pbx_bridge.queue.takers import MAIN_QUEUE, OVERFLOW_QUEUE, load_takers, pjsip_accounts
@@ -267,7 +267,9 @@ def render(settings: Settings, progress: Progress | None = None) -> Path:
             shutil.copyfile(scenario, inst / "sipp" / scenario.name)
     build_caller_audio(root / "usr/share/sip-tester", inst / "sipp")
     _say(progress, "speaking the prompts (espeak-ng -v id, sox)")
-    build_prompts(root / "usr/share/asterisk/sounds" / SOUND_FOLDER)
+    sounds = root / "usr/share/asterisk/sounds"
+    build_prompts(sounds / SOUND_FOLDER)
+    build_prompts(sounds / LANGUAGE, load_core_sounds())
     uid, gid = _asterisk_ids(root)
     for path in [inst, *inst.rglob("*")]:
         os.chown(path, uid, gid)
