@@ -171,7 +171,16 @@ def test_invalid_requests_never_cause_a_server_error(base_url: str) -> None:
             response = case.call(base_url=base_url, headers=headers)
             # An operation with nothing to break (no parameters, no body) may still answer 200.
             assert response.status_code < 500, (case.path_parameters, case.query)
-            assert response.headers["content-type"][0].startswith("application/json")
+            content_type = response.headers["content-type"][0]
+            if response.status_code == 400 and response.text.startswith("400, message="):
+                # aiohttp's HTTP parser refused the request itself (say, a control character
+                # in a header) before any handler or middleware: a plain-text 400 is all it
+                # can say. Everything our code answers is JSON.
+                return
+            assert content_type.startswith("application/json"), (
+                response.status_code,
+                response.text[:200],
+            )
 
         refuse()
 
