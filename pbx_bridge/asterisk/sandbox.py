@@ -27,7 +27,7 @@ from pathlib import Path
 from pbx_bridge.asterisk.prompts import LANGUAGE, SOUND_FOLDER, build_prompts, load_core_sounds
 from pbx_bridge.config import Settings, sandbox_env_file
 from pbx_bridge.paths import asterisk_config_dir, dialplans_dir, sipp_scenarios_dir
-from pbx_bridge.queue.takers import MAIN_QUEUE, OVERFLOW_QUEUE, load_takers, pjsip_accounts
+from pbx_bridge.queue.takers import MAIN_QUEUE, load_takers, pjsip_accounts
 from pbx_bridge.sipp.pcaps import build_caller_audio
 
 PACKAGES = ("asterisk", "asterisk-modules", "sip-tester")
@@ -196,7 +196,6 @@ def placeholders(settings: Settings, root: Path | None) -> dict[str, str]:
         "CALLBACK_RING_SECONDS": str(settings.callback_ring_seconds),
         "TRUNK_CONTACT": settings.trunk_contact,
         "MAIN_QUEUE": MAIN_QUEUE,
-        "OVERFLOW_QUEUE": OVERFLOW_QUEUE,
     }
 
 

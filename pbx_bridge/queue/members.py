@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pbx_bridge.queue.takers import MAIN_QUEUE, OVERFLOW_QUEUE, Group, Taker
+from pbx_bridge.queue.takers import MAIN_QUEUE, Taker
 
 
 class Ami(Protocol):
@@ -37,9 +37,9 @@ class MemberState:
     last_call: int  # epoch seconds of the end of the last call
 
 
-def queues_for(taker: Taker) -> list[str]:
-    # Call takers also answer the overflow queue, so an overflowed caller is never worse off.
-    return [MAIN_QUEUE, OVERFLOW_QUEUE] if taker.group is Group.TAKER else [OVERFLOW_QUEUE]
+def queues_for(_taker: Taker) -> list[str]:
+    # One queue for all: the member's penalty makes a supervisor the overflow.
+    return [MAIN_QUEUE]
 
 
 def _check(response: Any, what: str, *, tolerate: tuple[str, ...] = ()) -> None:
@@ -63,6 +63,7 @@ async def log_in(ami: Ami, taker: Taker, *, ready: bool = False) -> None:
                 "Interface": taker.interface,
                 "StateInterface": taker.interface,
                 "MemberName": taker.id,
+                "Penalty": str(taker.penalty),
                 "Paused": "false" if ready else "true",
                 "Reason": "" if ready else "logged in",
             },

@@ -13,7 +13,6 @@ from pathlib import Path
 from pbx_bridge.paths import asterisk_config_dir
 
 MAIN_QUEUE = "emergency-112"
-OVERFLOW_QUEUE = "emergency-112-overflow"
 
 
 class Group(StrEnum):
@@ -32,8 +31,9 @@ class Taker:
         return f"PJSIP/{self.id}"
 
     @property
-    def queue(self) -> str:
-        return MAIN_QUEUE if self.group is Group.TAKER else OVERFLOW_QUEUE
+    def penalty(self) -> int:
+        # Supervisors are rung only once a caller has overflowed (queuerules.conf).
+        return 0 if self.group is Group.TAKER else 1
 
 
 class TakerConfigError(ValueError):

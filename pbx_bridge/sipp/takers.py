@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from pbx_bridge.asterisk.sandbox import SandboxError
 from pbx_bridge.config import Settings
@@ -37,6 +39,24 @@ def register(settings: Settings, taker_id: str, port: int, expires: int = 3600) 
     if done.returncode != 0:
         result = run.result(done.returncode, done.stdout + done.stderr)
         raise SandboxError(f"{taker_id} could not register: {result.errors or result.output}")
+
+
+def udp_listening(port: int) -> bool:
+    wanted = f":{port:04X} "
+    with Path("/proc/net/udp").open(encoding="ascii") as table:
+        return any(line.split()[1].endswith(wanted.strip()) for line in list(table)[1:])
+
+
+def wait_listening(port: int, process: subprocess.Popen[str], within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if udp_listening(port):
+            return
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise SandboxError(f"SIPp phone exited at start: {output[-800:]}")
+        time.sleep(0.02)
+    raise SandboxError(f"SIPp phone did not listen on udp port {port} within {within:.0f} s")
 
 
 class TakerPhone:
@@ -73,6 +93,8 @@ class TakerPhone:
         self._process = subprocess.Popen(
             self._run.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
+        # An INVITE sent before SIPp has bound its port is lost: ready means listening.
+        wait_listening(self.port, self._process)
 
     def answered(self) -> list[AnsweredCall]:
         """The calls the phone has seen so far (INVITE in, 200 OK out)."""
