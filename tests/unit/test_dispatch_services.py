@@ -98,7 +98,11 @@ async def test_the_escalation_loop_survives_a_failing_round(
 
     monkeypatch.setattr(service, "escalate_due", flaky)
     task = asyncio.create_task(escalation.escalate_forever(service, 0.01))
-    await asyncio.sleep(0.1)
+    # Wait for the second round rather than a fixed 0.1 s: the first round's logged traceback
+    # can take longer than that on a loaded machine.
+    async with asyncio.timeout(5):
+        while rounds < 2:
+            await asyncio.sleep(0.01)
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
