@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -104,7 +106,25 @@ class IncidentQuery(ListQuery):
 FIRST_REPORT_DAY = date(2000, 1, 1)
 LAST_REPORT_DAY = date(2999, 12, 31)
 MAX_REPORT_DAYS = 366
-ReportDay = Annotated[date, Field(ge=FIRST_REPORT_DAY, le=LAST_REPORT_DAY)]
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: object) -> object:
+    # Only YYYY-MM-DD, as documented: not a Unix time, not a datetime at midnight.
+    if isinstance(value, str) and not ISO_DAY.fullmatch(value):
+        raise ValueError("a local day, YYYY-MM-DD")
+    return value
+
+
+def _reportable(day: date) -> date:
+    # Checked here rather than with Field(ge=, le=), which would put non-JSON-Schema keywords
+    # into the OpenAPI document.
+    if not FIRST_REPORT_DAY <= day <= LAST_REPORT_DAY:
+        raise ValueError(f"a day from {FIRST_REPORT_DAY} to {LAST_REPORT_DAY}")
+    return day
+
+
+ReportDay = Annotated[date, BeforeValidator(_iso_day), AfterValidator(_reportable)]
 
 
 class ReportQuery(Strict):

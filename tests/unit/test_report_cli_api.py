@@ -286,6 +286,9 @@ async def test_an_agency_may_not_read_the_centres_figures(tmp_path: Path) -> Non
         ("to=2026-11-25", "from"),
         ("from=2026-11-25", "to"),
         ("from=x&to=2026-11-25", "from"),
+        ("from=1764028800&to=2026-11-25", "from"),  # a Unix time is not a local day
+        ("from=2026-11-25T00:00&to=2026-11-25", "from"),
+        ("from=2026-11-24&from=2026-11-25&to=2026-11-25", "from"),  # which one?
         ("from=2026-11-25&to=2026-11-24", "to"),  # ends before it starts
         ("from=2025-01-01&to=2026-11-25", "to"),  # more than 366 days
         ("from=0001-01-01&to=0001-01-02", "from"),  # out of datetime's reach in UTC
