@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import structlog
@@ -23,6 +24,7 @@ from pbx_bridge.asterisk.ari import AriClient, AriError, AriUnavailable
 from pbx_bridge.config import Settings
 from pbx_bridge.dispatch.agencies import Agencies, AgencyConfigError, load_agencies
 from pbx_bridge.dispatch.escalation import escalate_forever
+from pbx_bridge.dispatch.figures import IncidentFigures
 from pbx_bridge.dispatch.model import HandoffPolicy
 from pbx_bridge.dispatch.repository import DispatchRepository
 from pbx_bridge.dispatch.services import DispatchService
@@ -30,7 +32,6 @@ from pbx_bridge.errors import StartupError
 from pbx_bridge.queue import tracking
 from pbx_bridge.queue.resync import resync
 from pbx_bridge.reconcile.service import reconcile_file
-from pbx_bridge.reports.http import add_report_routes
 from pbx_bridge.reports.service import Reports, report_zone
 from pbx_bridge.screening.machine import ScreeningConfig
 from pbx_bridge.screening.model import Call, SilentPolicy
@@ -87,6 +88,11 @@ def agencies(settings: Settings) -> Agencies:
         return load_agencies(settings.agencies_file)
     except AgencyConfigError as error:
         raise StartupError("agencies_file", str(error)) from error
+
+
+def centre_reports(engine: AsyncEngine, zone: ZoneInfo) -> Reports:
+    """The reports over the store, the incident records' figures included (CLI and API alike)."""
+    return Reports(engine, zone, dispatch=IncidentFigures(engine))
 
 
 def cdr_file(settings: Settings) -> Path:
@@ -280,9 +286,9 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             privacy=PrivacyRepository(engine),
             authenticator=Authenticator(UserRepository(engine), api_token),
             events=events,
+            reports=centre_reports(engine, report_zone(settings.report_timezone)),
         )
         web_app = build_web_app(health, parts)
-        add_report_routes(web_app, Reports(engine, report_zone(settings.report_timezone)))
         runner = await start_web(web_app, settings)
         stack.push_async_callback(runner.cleanup)
         yield Running(controller, calls, writer, dispatch, parts.privacy, events)

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from pbx_bridge.app import cdr_file as default_cdr_file
-from pbx_bridge.app import open_store, thresholds
+from pbx_bridge.app import centre_reports, open_store, thresholds
 from pbx_bridge.app import serve as serve_app
 from pbx_bridge.asterisk import sandbox as sandbox_mod
 from pbx_bridge.asterisk.ami import AmiClient
@@ -268,7 +268,7 @@ def _reports_run(settings: Settings, first: datetime, last: datetime, work: Repo
     async def run() -> Any:
         engine = await open_store(settings)
         try:
-            return await work(Reports(engine, zone), period)
+            return await work(centre_reports(engine, zone), period)
         finally:
             await engine.dispose()
 
@@ -286,8 +286,9 @@ def report(first: datetime, last: datetime, output: str) -> None:
     """The centre's report for a period, as Kendari published it.
 
     Total calls, unanswered in the queue, answered valid and invalid, silent, hung up at once,
-    55 calls, answer times and NENA compliance. Days are local to PBX_BRIDGE_REPORT_TIMEZONE.
-    No caller number is in any format.
+    55 calls, answer times and NENA compliance; verified emergencies per category and agency
+    (in the day of their first call) and handoff acknowledgement times (of handoffs sent in the
+    period). Days are local to PBX_BRIDGE_REPORT_TIMEZONE. No caller number is in any format.
     """
 
     async def work(reports: Reports, period: Period) -> dict[str, Any]:

@@ -28,7 +28,8 @@ class DispatchFigures:
 
     emergencies_by_category: Mapping[str, int] = field(default_factory=dict)
     emergencies_by_agency: Mapping[str, int] = field(default_factory=dict)
-    handoff_ack_seconds: Sequence[float] = ()  # each handoff: sent to acknowledged
+    handoff_ack_seconds: Sequence[float] = ()  # each acknowledged handoff: sent to acknowledged
+    handoffs_sent: int = 0  # acknowledged or not, so the unacknowledged ones show
 
     def as_json(self) -> dict[str, Any]:
         acks = list(self.handoff_ack_seconds)
@@ -36,21 +37,30 @@ class DispatchFigures:
             "verified_emergencies": sum(self.emergencies_by_category.values()),
             "emergencies_by_category": dict(self.emergencies_by_category),
             "emergencies_by_agency": dict(self.emergencies_by_agency),
+            "handoffs_sent": self.handoffs_sent,
             "handoffs_acknowledged": len(acks),
-            "handoff_ack_p50_seconds": percentile(acks, 50),
-            "handoff_ack_p90_seconds": percentile(acks, 90),
-            "handoff_ack_longest_seconds": max(acks, default=None),
+            "handoff_ack_p50_seconds": _seconds(percentile(acks, 50)),
+            "handoff_ack_p90_seconds": _seconds(percentile(acks, 90)),
+            "handoff_ack_longest_seconds": _seconds(max(acks, default=None)),
         }
 
 
+def _seconds(value: float | None) -> float | None:
+    # Tenths of a second, as the answer times are given.
+    return None if value is None else round(value, 1)
+
+
 class DispatchSource(Protocol):
-    """The extension point for the incident records: figures for a period, or None."""
+    """The extension point for the incident records: figures for a period, or None.
+
+    The store's implementation is `pbx_bridge.dispatch.figures.IncidentFigures`.
+    """
 
     async def figures(self, period: Period) -> DispatchFigures | None: ...
 
 
 class NoDispatchRecords:
-    """Until incidents are stored: the report says the figures are not available."""
+    """No incident records to read: the report says the figures are not available."""
 
     async def figures(self, period: Period) -> DispatchFigures | None:  # noqa: ARG002
         return None

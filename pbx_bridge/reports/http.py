@@ -1,63 +1,47 @@
 """/api/report and /api/stats: the same figures as `pbx-bridge report` and `stats`.
 
-Behind the API's bearer token like every /api/ route. `?format=csv` gives the CLI's CSV.
+Registered, with their roles, in the API's operations table (web/api.py). `?format=csv` gives
+the CLI's CSV.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 
-from pbx_bridge.reports.model import Granularity, Period
 from pbx_bridge.reports.render import report_csv, stats_csv
-from pbx_bridge.reports.service import Reports
-
-REPORTS = web.AppKey("reports", Reports)
-
-
-def _bad_request(message: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=f'{{"error": "{message}"}}', content_type="application/json")
+from pbx_bridge.web.keys import REPORTS
+from pbx_bridge.web.schemas import ReportOut, ReportQuery, StatsOut, StatsQuery
+from pbx_bridge.web.validation import parse_query
 
 
-def _period(request: web.Request) -> Period:
-    try:
-        first = date.fromisoformat(request.query["from"])
-        last = date.fromisoformat(request.query["to"])
-        return request.app[REPORTS].period(first, last)
-    except KeyError as error:
-        raise _bad_request("from and to: local days, YYYY-MM-DD, to included") from error
-    except ValueError as error:
-        raise _bad_request(f"from/to: {error}") from error
-
-
-def _respond(request: web.Request, record: dict[str, Any], as_csv: str) -> web.Response:
-    output = request.query.get("format", "json")
-    if output == "csv":
-        return web.Response(text=as_csv, content_type="text/csv")
-    if output != "json":
-        raise _bad_request("format: json or csv")
-    return web.json_response(record)
+def _respond(
+    query: ReportQuery,
+    record: dict[str, Any],
+    model: type[BaseModel],
+    as_csv: Callable[[dict[str, Any]], str],
+) -> web.Response:
+    if query.format == "csv":
+        return web.Response(text=as_csv(record), content_type="text/csv")
+    # Through the documented model, so the record and the OpenAPI document cannot drift apart.
+    body = model.model_validate(record).model_dump(mode="json", by_alias=True)
+    return web.json_response(body)
 
 
 async def report(request: web.Request) -> web.Response:
-    period = _period(request)
-    record = (await request.app[REPORTS].centre(period)).as_json()
-    return _respond(request, record, report_csv(record))
+    """The centre's report for local days `from` to `to`."""
+    query = parse_query(request, ReportQuery)
+    reports = request.app[REPORTS]
+    centre = await reports.centre(reports.period(query.first, query.last))
+    return _respond(query, centre.as_json(), ReportOut, report_csv)
 
 
 async def stats(request: web.Request) -> web.Response:
-    period = _period(request)
-    by = request.query.get("by", "day")
-    if by not in {"hour", "day"}:
-        raise _bad_request("by: hour or day")
-    granularity: Granularity = "hour" if by == "hour" else "day"
-    record = await request.app[REPORTS].stats(period, granularity)
-    return _respond(request, record, stats_csv(record))
-
-
-def add_report_routes(app: web.Application, reports: Reports) -> None:
-    app[REPORTS] = reports
-    app.router.add_get("/api/report", report)
-    app.router.add_get("/api/stats", stats)
+    """Answer-time statistics per local hour or day, and for the whole period."""
+    query = parse_query(request, StatsQuery)
+    reports = request.app[REPORTS]
+    record = await reports.stats(reports.period(query.first, query.last), query.by)
+    return _respond(query, record, StatsOut, stats_csv)

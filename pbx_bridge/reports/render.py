@@ -102,11 +102,13 @@ def _dispatch_lines(dispatch: dict[str, Any] | None) -> list[str]:
     ):
         lines += [f"{f'  {title} {name}':42}{count:>8}" for name, count in dispatch[key].items()]
     lines += [
-        f"{'handoffs acknowledged':42}{dispatch['handoffs_acknowledged']:>8}",
+        f"{'handoffs sent':42}{dispatch['handoffs_sent']:>8}",
+        f"{'  acknowledged':42}{dispatch['handoffs_acknowledged']:>8}",
         (
-            f"{'  acknowledged in, p50 / p90 seconds':42}"
+            f"{'  acknowledged in, p50 / p90 / max seconds':42}"
             f"{_cell(dispatch['handoff_ack_p50_seconds']):>8} / "
-            f"{_cell(dispatch['handoff_ack_p90_seconds'])}"
+            f"{_cell(dispatch['handoff_ack_p90_seconds'])} / "
+            f"{_cell(dispatch['handoff_ack_longest_seconds'])}"
         ),
     ]
     return lines

@@ -14,13 +14,15 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pbx_bridge.dispatch.services import DispatchService
+from pbx_bridge.reports import http as reports
+from pbx_bridge.reports.service import Reports
 from pbx_bridge.store.privacy import PrivacyRepository
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.users import Role
 from pbx_bridge.web import calls, incidents, metrics
 from pbx_bridge.web.auth import Authenticator, make_auth_middleware, require_role
 from pbx_bridge.web.events import EventBus, stream_events
-from pbx_bridge.web.keys import CALLS, DISPATCH, EVENTS, PRIVACY
+from pbx_bridge.web.keys import CALLS, DISPATCH, EVENTS, PRIVACY, REPORTS
 from pbx_bridge.web.openapi import Operation, openapi_document
 from pbx_bridge.web.schemas import (
     AgenciesOut,
@@ -40,6 +42,10 @@ from pbx_bridge.web.schemas import (
     IncidentQuery,
     ListQuery,
     NumberViewList,
+    ReportOut,
+    ReportQuery,
+    StatsOut,
+    StatsQuery,
     VerificationIn,
     WhoAmI,
 )
@@ -65,6 +71,7 @@ class ApiParts:
     privacy: PrivacyRepository
     authenticator: Authenticator
     events: EventBus
+    reports: Reports
 
 
 HEALTH = web.AppKey("health", Health)
@@ -161,6 +168,17 @@ OPERATIONS: tuple[Operation, ...] = (
         "Who saw which caller's number in clear, and why", OVERSIGHT,
         query=ListQuery, response=NumberViewList,
     ),
+    Operation(
+        "GET", "/api/report", reports.report,
+        "The centre's report for local days from..to: calls, answer times, verified "
+        "emergencies per category and agency, handoff acknowledgement times", CENTRE,
+        query=ReportQuery, response=ReportOut, csv=True,
+    ),
+    Operation(
+        "GET", "/api/stats", reports.stats,
+        "Answer times per local hour or day (NENA-STA-020.1) for local days from..to", CENTRE,
+        query=StatsQuery, response=StatsOut, csv=True,
+    ),
     Operation("GET", "/api/me", incidents.whoami, "Who this token is", EVERYONE, response=WhoAmI),
     Operation(
         "GET", "/api/events", stream_events,
@@ -177,6 +195,7 @@ def build_web_app(health_checks: Health, parts: ApiParts) -> web.Application:
     app[DISPATCH] = parts.dispatch
     app[PRIVACY] = parts.privacy
     app[EVENTS] = parts.events
+    app[REPORTS] = parts.reports
     app[OPENAPI] = openapi_document(OPERATIONS, version("pbx-bridge"))
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", prometheus)

@@ -47,6 +47,7 @@ class Operation:
     statuses: tuple[int, ...] = (200,)
     conflicts: bool = False
     stream: bool = False  # server-sent events
+    csv: bool = False  # also answers text/csv (`?format=csv`)
 
     @property
     def parameters(self) -> list[str]:
@@ -69,6 +70,7 @@ class Operation:
 def _query_parameters(model: type[BaseModel], schemas: dict[str, Any]) -> list[dict[str, Any]]:
     schema = model.model_json_schema(ref_template=REF)
     schemas.update(schema.get("$defs", {}))
+    required = set(schema.get("required", []))
     parameters = []
     for name, prop in schema.get("properties", {}).items():
         # An optional filter is simply left out: no `null` in a query string.
@@ -78,7 +80,9 @@ def _query_parameters(model: type[BaseModel], schemas: dict[str, Any]) -> list[d
         )
         if clean.get("default", ...) is None:
             del clean["default"]
-        parameters.append({"name": name, "in": "query", "required": False, "schema": clean})
+        parameters.append(
+            {"name": name, "in": "query", "required": name in required, "schema": clean}
+        )
     return parameters
 
 
@@ -88,11 +92,14 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 def _responses(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, Any]:
     problem = refs[(Problem, "serialization")]
+    success: dict[str, Any]
     if op.stream:
         success = {"description": "server-sent events", "content": {"text/event-stream": {}}}
     else:
         schema = refs[(op.response, "serialization")] if op.response else {"type": "object"}
         success = _json(schema, op.summary)
+        if op.csv:
+            success["content"]["text/csv"] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {str(status): success for status in op.statuses}
     errors = [401, 403]
     errors += [400, 422] if op.body else [422] if op.query else []

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from pbx_bridge.dispatch.model import (
     CallClosure,
@@ -90,6 +99,60 @@ class ListQuery(Strict):
 
 class IncidentQuery(ListQuery):
     status: IncidentStatus | None = None
+
+
+# The earliest and latest days a report may ask for, and its longest span: a period of hourly
+# buckets stays a few thousand rows, and the bounds keep local midnights inside datetime's range.
+FIRST_REPORT_DAY = date(2000, 1, 1)
+LAST_REPORT_DAY = date(2999, 12, 31)
+MAX_REPORT_DAYS = 366
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: object) -> object:
+    # Only YYYY-MM-DD, as documented: not a Unix time, not a datetime at midnight.
+    if isinstance(value, str) and not ISO_DAY.fullmatch(value):
+        raise ValueError("a local day, YYYY-MM-DD")
+    return value
+
+
+def _reportable(day: date) -> date:
+    # Checked here rather than with Field(ge=, le=), which would put non-JSON-Schema keywords
+    # into the OpenAPI document.
+    if not FIRST_REPORT_DAY <= day <= LAST_REPORT_DAY:
+        raise ValueError(f"a day from {FIRST_REPORT_DAY} to {LAST_REPORT_DAY}")
+    return day
+
+
+ReportDay = Annotated[date, BeforeValidator(_iso_day), AfterValidator(_reportable)]
+
+
+class ReportQuery(Strict):
+    """Local days in the centre's time zone, `to` included."""
+
+    first: ReportDay = Field(
+        alias="from", description="first local day, YYYY-MM-DD (2000-01-01 to 2999-12-31)"
+    )
+    last: ReportDay = Field(
+        alias="to", description=f"last local day, included; at most {MAX_REPORT_DAYS} days"
+    )
+    format: Literal["json", "csv"] = "json"
+
+    @field_validator("last")
+    @classmethod
+    def _within_reach(cls, last: date, info: ValidationInfo) -> date:
+        first = info.data.get("first")
+        if first is None:
+            return last  # `from` has its own error
+        if last < first:
+            raise ValueError(f"the period ends ({last}) before it starts ({first})")
+        if (last - first).days >= MAX_REPORT_DAYS:
+            raise ValueError(f"at most {MAX_REPORT_DAYS} days in one report")
+        return last
+
+
+class StatsQuery(ReportQuery):
+    by: Literal["hour", "day"] = "day"
 
 
 class CallQuery(Strict):
@@ -230,3 +293,72 @@ class WhoAmI(BaseModel):
     name: str
     role: str
     agency: str
+
+
+# --- reports (the same figures as `pbx-bridge report` and `stats`; no caller's number)
+
+
+class AnswerTimesOut(BaseModel):
+    """Answer time runs from arrival to a call taker's answer; shares say what they are of."""
+
+    offered: int
+    answered: int
+    abandoned_in_queue: int
+    abandoned_pct_of_offered: float | None
+    answered_within_10s: int
+    within_10s_pct_of_answered: float | None
+    within_10s_pct_of_offered: float | None
+    answered_within_15s: int
+    within_15s_pct_of_answered: float | None
+    within_15s_pct_of_offered: float | None
+    answered_within_20s: int
+    within_20s_pct_of_answered: float | None
+    within_20s_pct_of_offered: float | None
+    answer_p50_seconds: float | None
+    answer_p90_seconds: float | None
+    answer_p95_seconds: float | None
+    longest_answer_seconds: float | None
+    longest_wait_seconds: float | None
+    nena_90pct_within_15s: bool | None
+    nena_95pct_within_20s: bool | None
+
+
+class DispatchOut(BaseModel):
+    """From the incident records: emergencies by the day of their first call, handoffs sent."""
+
+    verified_emergencies: int
+    emergencies_by_category: dict[str, int]
+    emergencies_by_agency: dict[str, int]
+    handoffs_sent: int
+    handoffs_acknowledged: int
+    handoff_ack_p50_seconds: float | None
+    handoff_ack_p90_seconds: float | None
+    handoff_ack_longest_seconds: float | None
+
+
+class ReportOut(BaseModel):
+    first: date = Field(alias="from")
+    last: date = Field(alias="to")
+    timezone: str
+    total_calls: int
+    unanswered_in_queue: int
+    answered_valid: int
+    answered_invalid: int
+    silent: int
+    hung_up_at_once: int
+    pressed_55: int
+    answer_times: AnswerTimesOut
+    dispatch: DispatchOut | None = Field(description="null: no incident records to read")
+
+
+class StatsBucketOut(AnswerTimesOut):
+    start: datetime = Field(description="local start of the hour or day")
+
+
+class StatsOut(BaseModel):
+    first: date = Field(alias="from")
+    last: date = Field(alias="to")
+    timezone: str
+    by: Literal["hour", "day"]
+    buckets: list[StatsBucketOut]
+    total: AnswerTimesOut

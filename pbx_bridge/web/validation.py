@@ -41,7 +41,13 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
 
 
 def parse_query(request: web.Request, model: type[M]) -> M:
-    known = {name: request.query[name] for name in model.model_fields if name in request.query}
+    # A parameter's name is its field's alias when it has one (`from` is Python's keyword).
+    names = [field.alias or name for name, field in model.model_fields.items()]
+    for name in names:
+        if len(request.query.getall(name, ())) > 1:
+            # Which one was meant? Refused rather than guessed.
+            raise problem(web.HTTPUnprocessableEntity, f"{name}: give it once", name)
+    known = {name: request.query[name] for name in names if name in request.query}
     try:
         return model.model_validate(known)
     except ValidationError as error:

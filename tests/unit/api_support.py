@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from pbx_bridge.app import centre_reports
 from pbx_bridge.dispatch.agencies import load_agencies
 from pbx_bridge.dispatch.model import HandoffPolicy
 from pbx_bridge.dispatch.repository import DispatchRepository
@@ -21,7 +23,8 @@ from pbx_bridge.web.api import ApiParts, Health, build_web_app
 from pbx_bridge.web.auth import Authenticator
 from pbx_bridge.web.events import EventBus
 
-T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)  # 15:00 in Jakarta, the reports' default zone
+JAKARTA = ZoneInfo("Asia/Jakarta")
 ADMIN_TOKEN = "s3cret"  # noqa: S105 - a test token
 POLICY = HandoffPolicy(ack_timeout=timedelta(minutes=3), supervisor_timeout=timedelta(minutes=2))
 
@@ -77,9 +80,17 @@ class Api:
 
 
 async def build_api(
-    engine: AsyncEngine, *, calls: int = 3, users: bool = True, health: Health | None = None
+    engine: AsyncEngine,
+    *,
+    calls: int = 3,
+    users: bool = True,
+    health: Health | None = None,
+    report_zone: ZoneInfo = JAKARTA,
 ) -> Api:
-    """The API with calls c1..cN stored and users ct (call taker), sv, damkar, police, dinkes."""
+    """The API with calls c1..cN stored and users ct (call taker), sv, damkar, police, dinkes.
+
+    Reports read the same store, with the incident records' figures, in `report_zone`.
+    """
     clock = FakeClock()
     call_repo = CallRepository(engine, Thresholds())
     for index in range(1, calls + 1):
@@ -104,6 +115,7 @@ async def build_api(
         privacy=PrivacyRepository(engine),
         authenticator=Authenticator(user_repo, ADMIN_TOKEN),
         events=events,
+        reports=centre_reports(engine, report_zone),
     )
     app = build_web_app(health or Health(lambda: True, lambda: False, database_ok), parts)
     return Api(app, parts, clock, tokens)

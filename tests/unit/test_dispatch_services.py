@@ -88,17 +88,22 @@ async def test_the_escalation_loop_survives_a_failing_round(
 ) -> None:
     service = api.parts.dispatch
     rounds = 0
+    second_round = asyncio.Event()
 
     async def flaky() -> int:
         nonlocal rounds
         rounds += 1
         if rounds == 1:
             raise OSError("database is locked")
+        second_round.set()
         return 0
 
     monkeypatch.setattr(service, "escalate_due", flaky)
     task = asyncio.create_task(escalation.escalate_forever(service, 0.01))
-    await asyncio.sleep(0.1)
+    # Wait for the second round rather than a fixed 0.1 s: the first round's logged traceback
+    # can take longer than that on a loaded machine.
+    async with asyncio.timeout(5):
+        await second_round.wait()
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task

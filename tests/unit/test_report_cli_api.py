@@ -16,16 +16,18 @@ from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pbx_bridge.cli import main
-from pbx_bridge.reports.http import add_report_routes
+from pbx_bridge.dispatch.agencies import load_agencies
+from pbx_bridge.dispatch.model import Category, Location, VerificationState
+from pbx_bridge.dispatch.repository import DispatchRepository
+from pbx_bridge.dispatch.services import DispatchService, IncidentDraft
 from pbx_bridge.reports.model import Period
 from pbx_bridge.reports.query import calls_in
-from pbx_bridge.reports.service import Reports
 from pbx_bridge.screening.model import Call, Phase, TimelineEntry
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.repository import CallRepository
-from pbx_bridge.web.api import Health
-from tests.unit.api_support import build_api
+from pbx_bridge.store.users import Role, User
+from tests.unit.api_support import POLICY, FakeClock, build_api
 
 MAKASSAR = ZoneInfo("Asia/Makassar")  # Kendari's time, UTC+8
 NUMBER = "081234567890"
@@ -94,6 +96,23 @@ async def store(engine: AsyncEngine) -> None:
         await repo.save(call)
 
 
+async def store_a_fire(engine: AsyncEngine) -> None:
+    """The "mid" call (10:00 local) becomes a verified fire, handed to damkar at 10:05 local and
+    acknowledged 42.5 s later."""
+    clock = FakeClock(datetime(2026, 11, 25, 2, 3, tzinfo=UTC))
+    service = DispatchService(
+        DispatchRepository(engine), load_agencies(), POLICY, lambda _k, _d: None, now=clock
+    )
+    taker = User("ct", Role.CALL_TAKER)
+    draft = IncidentDraft(Category.FIRE, "warung on fire", Location("Pasar Sentral"))
+    incident = await service.create_incident("mid", draft, taker)
+    await service.verify(incident.id, VerificationState.VERIFIED, "", taker)
+    clock.advance(minutes=2)
+    handoff = await service.hand_off(incident.id, "", taker)
+    clock.advance(seconds=42.5)
+    await service.acknowledge(handoff.id, User("damkar-desk", Role.AGENCY, "damkar"))
+
+
 async def test_the_period_query_uses_local_days_on_both_backends(engine: AsyncEngine) -> None:
     await store(engine)
     rows = await calls_in(engine, Period(date(2026, 11, 25), date(2026, 11, 25), MAKASSAR))
@@ -111,6 +130,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         engine = make_engine(url)
         await migrate(engine)
         await store(engine)
+        await store_a_fire(engine)
         await engine.dispose()
 
     asyncio.run(create())
@@ -142,14 +162,28 @@ def test_report_as_json_counts_the_local_day(database: str) -> None:
     assert times["within_15s_pct_of_offered"] == 50.0
     assert times["longest_wait_seconds"] == 40.0
     assert times["nena_90pct_within_15s"] is False
-    assert report["dispatch"] is None
+    assert report["dispatch"] == {
+        "verified_emergencies": 1,
+        "emergencies_by_category": {"fire": 1},
+        "emergencies_by_agency": {"damkar": 1},
+        "handoffs_sent": 1,
+        "handoffs_acknowledged": 1,
+        "handoff_ack_p50_seconds": 42.5,
+        "handoff_ack_p90_seconds": 42.5,
+        "handoff_ack_longest_seconds": 42.5,
+    }
 
 
 def test_report_as_table_and_csv(database: str) -> None:
     table = run("report", "--from", "2026-11-25", "--to", "2026-11-26")
     assert "total calls" in table
     assert "NENA: 90 % within 15 s" in table
-    assert "not available" in table
+    assert "not available" not in table
+    lines = {line[:42].strip(): line[42:].strip() for line in table.splitlines()}
+    assert lines["verified emergencies"] == "1"
+    assert lines["category fire"] == "1"
+    assert lines["agency damkar"] == "1"
+    assert lines["acknowledged in, p50 / p90 / max seconds"] == "42.5 / 42.5 / 42.5"
     rows = dict(
         csv.reader(
             io.StringIO(
@@ -159,6 +193,9 @@ def test_report_as_table_and_csv(database: str) -> None:
     )
     assert rows["total_calls"] == "5"
     assert rows["answer_times.answer_p50_seconds"] == "8.0"
+    assert rows["dispatch.emergencies_by_category.fire"] == "1"
+    assert rows["dispatch.emergencies_by_agency.damkar"] == "1"
+    assert rows["dispatch.handoff_ack_longest_seconds"] == "42.5"
 
 
 def test_stats_by_hour_lists_every_local_hour(database: str) -> None:
@@ -197,24 +234,24 @@ def test_an_unknown_report_timezone_names_the_setting(
     assert "setting report_timezone (PBX_BRIDGE_REPORT_TIMEZONE)" in result.output
 
 
-async def test_the_api_gives_the_same_report_and_stats_behind_the_token(tmp_path: Path) -> None:
+async def test_the_api_gives_the_same_report_and_stats_to_the_centre(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'api.db'}")
     await migrate(engine)
     await store(engine)
-
-    async def database_ok() -> bool:
-        return True
-
-    api = await build_api(
-        engine, calls=0, users=False, health=Health(lambda: True, lambda: True, database_ok)
-    )
-    app = api.app
-    add_report_routes(app, Reports(engine, MAKASSAR))
-    auth = api.auth("admin")
-    async with TestClient(TestServer(app)) as client:
+    await store_a_fire(engine)
+    api = await build_api(engine, calls=0, report_zone=MAKASSAR)
+    async with TestClient(TestServer(api.app)) as client:
         assert (await client.get("/api/report?from=2026-11-25&to=2026-11-25")).status == 401
-        report = await client.get("/api/report?from=2026-11-25&to=2026-11-25", headers=auth)
-        assert (await report.json())["total_calls"] == 4
+        for who in ("ct", "sv", "admin"):
+            report = await client.get(
+                "/api/report?from=2026-11-25&to=2026-11-25", headers=api.auth(who)
+            )
+            assert report.status == 200, who
+            body = await report.json()
+            assert (body["from"], body["to"]) == ("2026-11-25", "2026-11-25")
+            assert body["total_calls"] == 4
+            assert body["dispatch"]["emergencies_by_agency"] == {"damkar": 1}
+        auth = api.auth("ct")
         stats = await client.get("/api/stats?from=2026-11-25&to=2026-11-26&by=day", headers=auth)
         assert [b["offered"] for b in (await stats.json())["buckets"]] == [4, 1]
         exported = await client.get(
@@ -222,10 +259,51 @@ async def test_the_api_gives_the_same_report_and_stats_behind_the_token(tmp_path
         )
         assert exported.content_type == "text/csv"
         assert NUMBER not in await exported.text()
-        for bad in (
-            "from=2026-11-25",
-            "from=x&to=2026-11-25",
-            "from=2026-11-25&to=2026-11-25&by=week",
-        ):
-            assert (await client.get(f"/api/stats?{bad}", headers=auth)).status == 400
+        exported = await client.get(
+            "/api/report?from=2026-11-25&to=2026-11-25&format=csv", headers=auth
+        )
+        assert "dispatch.emergencies_by_category.fire,1" in await exported.text()
+    await engine.dispose()
+
+
+async def test_an_agency_may_not_read_the_centres_figures(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'api.db'}")
+    await migrate(engine)
+    api = await build_api(engine, calls=0)
+    async with TestClient(TestServer(api.app)) as client:
+        for path in ("/api/report", "/api/stats"):
+            response = await client.get(
+                f"{path}?from=2026-11-25&to=2026-11-25", headers=api.auth("damkar")
+            )
+            assert response.status == 403, path
+            assert "role agency may not" in (await response.json())["error"]
+    await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("to=2026-11-25", "from"),
+        ("from=2026-11-25", "to"),
+        ("from=x&to=2026-11-25", "from"),
+        ("from=1764028800&to=2026-11-25", "from"),  # a Unix time is not a local day
+        ("from=2026-11-25T00:00&to=2026-11-25", "from"),
+        ("from=2026-11-24&from=2026-11-25&to=2026-11-25", "from"),  # which one?
+        ("from=2026-11-25&to=2026-11-24", "to"),  # ends before it starts
+        ("from=2025-01-01&to=2026-11-25", "to"),  # more than 366 days
+        ("from=0001-01-01&to=0001-01-02", "from"),  # out of datetime's reach in UTC
+        ("from=2026-11-25&to=2026-11-25&format=xml", "format"),
+        ("from=2026-11-25&to=2026-11-25&by=week", "by"),
+    ],
+)
+async def test_bad_report_queries_are_422_naming_the_field(
+    tmp_path: Path, query: str, field: str
+) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'api.db'}")
+    await migrate(engine)
+    api = await build_api(engine, calls=0, users=False)
+    async with TestClient(TestServer(api.app)) as client:
+        response = await client.get(f"/api/stats?{query}", headers=api.auth("admin"))
+        assert response.status == 422, query
+        assert (await response.json())["field"] == field
     await engine.dispose()

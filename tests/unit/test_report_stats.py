@@ -132,13 +132,14 @@ def test_the_centre_report_counts_as_kendari_did() -> None:
 
 def test_the_dispatch_figures_extension_point_fills_the_report() -> None:
     figures = DispatchFigures(
-        {"fire": 2, "health": 1}, {"Damkar": 2, "Dinkes": 1}, (30.0, 90.0, 45.0)
+        {"fire": 2, "health": 1}, {"Damkar": 2, "Dinkes": 1}, (30.0, 90.04, 45.0), 4
     )
     dispatch = centre_report([], DAY, figures).as_json()["dispatch"]
     assert dispatch["verified_emergencies"] == 3
     assert dispatch["emergencies_by_agency"] == {"Damkar": 2, "Dinkes": 1}
+    assert (dispatch["handoffs_sent"], dispatch["handoffs_acknowledged"]) == (4, 3)
     assert dispatch["handoff_ack_p50_seconds"] == 45.0
-    assert dispatch["handoff_ack_longest_seconds"] == 90.0
+    assert dispatch["handoff_ack_longest_seconds"] == 90.0  # tenths, as the answer times
 
 
 DISPOSITIONS = ["answered", "abandoned_in_queue", "abandoned_before_answer", "silent", "silent_55"]
