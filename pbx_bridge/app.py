@@ -23,11 +23,13 @@ from pbx_bridge.asterisk.ari import AriClient, AriError, AriUnavailable
 from pbx_bridge.config import Settings
 from pbx_bridge.dispatch.agencies import Agencies, AgencyConfigError, load_agencies
 from pbx_bridge.dispatch.escalation import escalate_forever
+from pbx_bridge.dispatch.figures import IncidentFigures
 from pbx_bridge.dispatch.model import HandoffPolicy
 from pbx_bridge.dispatch.repository import DispatchRepository
 from pbx_bridge.dispatch.services import DispatchService
 from pbx_bridge.errors import StartupError
 from pbx_bridge.queue import tracking
+from pbx_bridge.queue.takers import Taker, TakerConfigError, load_takers
 from pbx_bridge.reconcile.service import reconcile_file
 from pbx_bridge.reports.http import add_report_routes
 from pbx_bridge.reports.service import Reports, report_zone
@@ -86,6 +88,13 @@ def agencies(settings: Settings) -> Agencies:
         return load_agencies(settings.agencies_file)
     except AgencyConfigError as error:
         raise StartupError("agencies_file", str(error)) from error
+
+
+def call_takers(settings: Settings) -> tuple[Taker, ...]:
+    try:
+        return tuple(load_takers(settings.call_takers_file))
+    except (OSError, TakerConfigError) as error:
+        raise StartupError("call_takers_file", str(error)) from error
 
 
 def cdr_file(settings: Settings) -> Path:
@@ -204,6 +213,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
     ami_password = require_secret(settings.ami_password, "ami_password")
     api_token = require_secret(settings.api_token, "api_token")
     directory = agencies(settings)
+    takers = call_takers(settings)
     engine = await open_store(settings)
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(engine.dispose)
@@ -260,15 +270,21 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         dispatch = DispatchService(
             DispatchRepository(engine), directory, handoff_policy(settings), events.publish
         )
+        reports = Reports(
+            engine, report_zone(settings.report_timezone), dispatch=IncidentFigures(engine)
+        )
         parts = ApiParts(
             calls=calls,
             dispatch=dispatch,
             privacy=PrivacyRepository(engine),
             authenticator=Authenticator(UserRepository(engine), api_token),
             events=events,
+            reports=reports,
+            ami=ami,
+            takers=takers,
         )
         web_app = build_web_app(health, parts)
-        add_report_routes(web_app, Reports(engine, report_zone(settings.report_timezone)))
+        add_report_routes(web_app, reports)
         runner = await start_web(web_app, settings)
         stack.push_async_callback(runner.cleanup)
         yield Running(controller, calls, writer, dispatch, parts.privacy, events)
