@@ -102,9 +102,7 @@ async def queue_status(request: web.Request) -> web.Response:
 def _may_change(user: User, taker_id: str) -> None:
     # Call takers are users named by their SIP id (`pbx-bridge users add ct-01 --role call_taker`).
     if user.role is Role.CALL_TAKER and user.name != taker_id:
-        raise problem(
-            web.HTTPForbidden, f"a call taker changes only their own state ({user.name})"
-        )
+        raise problem(web.HTTPForbidden, f"a call taker changes only their own state ({user.name})")
 
 
 async def set_taker_state(request: web.Request) -> web.Response:
