@@ -488,23 +488,27 @@ async function refreshWallboard() {
     api("/api/queue").catch((error) => (error.status >= 500 ? null : Promise.reject(error))),
   ]);
   const today = wall.today;
-  $("t-total").textContent = num(today.total_calls);
-  $("t-unanswered").textContent = num(today.unanswered_in_queue);
-  $("t-valid").textContent = num(today.answered_valid);
-  $("t-invalid").textContent = num(today.answered_invalid);
-  $("t-emergencies").textContent = num(today.verified_emergencies);
-  $("t-55").textContent = num(today.pressed_55);
+  const tile = (id, value, text = num(value)) => {
+    $(id).textContent = text;
+    $(id).dataset.value = value == null ? "" : String(value); // the raw figure, for tests and tools
+  };
+  tile("t-total", today.total_calls);
+  tile("t-unanswered", today.unanswered_in_queue);
+  tile("t-valid", today.answered_valid);
+  tile("t-invalid", today.answered_invalid);
+  tile("t-emergencies", today.verified_emergencies);
+  tile("t-55", today.pressed_55);
   const sla = today.within_15s_pct_of_answered;
-  $("t-sla").textContent = sla == null ? "—" : `${num(sla, 1)} %`;
+  tile("t-sla", sla, sla == null ? "—" : `${num(sla, 1)} %`);
   $("t-sla-tile").dataset.level = sla == null ? "none" : sla >= 90 ? "good" : "bad";
   $("wall-day").textContent = wall.day;
   $("wall-tz").textContent = wall.timezone;
   $("wall-updated").textContent = time(new Date().toISOString());
 
   if (queue) {
-    $("t-waiting").textContent = num(queue.calls_waiting);
+    tile("t-waiting", queue.calls_waiting);
     $("t-waiting-tile").dataset.level = queue.calls_waiting > 0 ? "warn" : "good";
-    $("t-longest").textContent = queue.longest_wait_seconds == null ? "0" : num(queue.longest_wait_seconds);
+    tile("t-longest", queue.longest_wait_seconds, queue.longest_wait_seconds == null ? "0" : num(queue.longest_wait_seconds));
     $("takers").replaceChildren(
       ...queue.takers.map((taker) =>
         h("tr", { dataset: { taker: taker.id } },
