@@ -104,6 +104,35 @@ def test_a_55_call_pops_and_becomes_a_verified_fire_handed_to_damkar(
     assert agencies == ["damkar"]
 
 
+def test_call_connected_on_the_live_events_pops_the_call_at_once(
+    page: Any, console: Console
+) -> None:
+    """`call.connected` {call_id, agent} for this call taker pops that call without waiting for
+    the poll; one whose record is not stored yet pops from the event and says so."""
+    sign_in(page, console.tokens["ct-01"])
+    wait(page, ec.text_to_be_present_in_element((By.ID, "call-id"), "c-live-55"))
+    wait(page, lambda d: d.find_element(By.ID, "live").get_attribute("data-state") == "on")
+    page.find_element(By.ID, "btn-dismiss").click()  # done with it: the poll will not bring it back
+    console.publish("call.connected", {"call_id": "c-info", "agent": "ct-02"})  # not ours
+    console.publish("call.connected", {"call_id": "c-info", "agent": "ct-01"})
+    wait(page, ec.text_to_be_present_in_element((By.ID, "call-id"), "c-info"), seconds=3)
+    assert "Penelepon berbicara" in text_of(page, "call-screening")
+    assert not page.find_elements(By.ID, "flag-55")
+    event = {
+        "call_id": "c-not-stored",
+        "agent": "ct-01",
+        "caller_number": NUMBER,  # the bus masks it: the event never carries it in clear
+        "queue_reason": "pressed_55",
+        "cannot_speak": True,
+        "arrived_at": datetime.now(ZONE).isoformat(),
+    }
+    console.publish("call.connected", event)
+    wait(page, ec.text_to_be_present_in_element((By.ID, "call-id"), "c-not-stored"), seconds=3)
+    assert page.find_element(By.ID, "flag-55").is_displayed()
+    assert text_of(page, "call-number") == "**********90"
+    assert "belum tersimpan" in text_of(page, "call-live")
+
+
 def test_the_agency_acknowledges_its_handoff_then_closes_it(page: Any, console: Console) -> None:
     """Damkar sees the fire with its location, acknowledges (live), then closes; the timeline
     follows."""
@@ -114,10 +143,10 @@ def test_the_agency_acknowledges_its_handoff_then_closes_it(page: Any, console: 
     assert "-5.55770" in card.text
     ack.click()
     close = wait(page, ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-close]")))
-    wait(page, ec.text_to_be_present_in_element((By.ID, "timeline"), "handoff_acknowledged"))
+    wait(page, ec.text_to_be_present_in_element((By.ID, "timeline"), "diterima · damkar"))
     shot(page, "agency")
     close.click()
-    wait(page, ec.text_to_be_present_in_element((By.ID, "timeline"), "handoff_closed"))
+    wait(page, ec.text_to_be_present_in_element((By.ID, "timeline"), "selesai (instansi)"))
     assert page.find_element(By.CSS_SELECTOR, "li.handoff").get_attribute("data-state") == "closed"
 
     async def states(engine: AsyncEngine) -> list[tuple[str, str]]:

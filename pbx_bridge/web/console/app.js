@@ -218,7 +218,10 @@ async function refreshTaker() {
 
   const answered = calls.calls.filter((call) => call.agent === me);
   const active = answered.find((call) => call.connected_at && !call.ended_at);
-  if (active && state.call?.id !== active.id && !state.dismissed.has(active.id)) {
+  // The fallback when live events are down: the call this taker is connected to pops, unless
+  // they are working on another call that is still live, or have dismissed this one.
+  const busy = state.call && !state.call.ended_at;
+  if (active && state.call?.id !== active.id && !state.dismissed.has(active.id) && !busy) {
     await popCall(active.id);
   }
   renderMyCalls(answered.slice(0, 12));
@@ -258,7 +261,7 @@ function renderCallbacks(rows) {
   }
   body.replaceChildren(
     ...rows.map((row) =>
-      h("tr", {}, h("td", { class: "mono" }, dateTime(row.created_at)), h("td", { class: "mono" }, row.caller_number), h("td", {}, row.reason)),
+      h("tr", {}, h("td", { class: "mono" }, dateTime(row.created_at)), h("td", { class: "mono" }, row.caller_number), h("td", {}, t(`dispo.${row.reason}`, row.reason))),
     ),
   );
 }
@@ -268,22 +271,25 @@ function screeningText(call) {
   return t(`screen.${call.queue_reason || "none"}`);
 }
 
-async function popCall(callId, fromEvent = null) {
+async function popCall(callId, fromEvent = null, attempt = 0) {
   let detail;
   try {
     detail = await api(`/api/calls/${encodeURIComponent(callId)}?why=${encodeURIComponent("call pop")}`);
   } catch (error) {
     if (error instanceof ApiError && error.status === 404 && fromEvent) {
-      // The runtime published call.connected before the record was stored: show what the
-      // event says and try again shortly.
-      renderCall({ id: callId, caller_number: fromEvent.caller_number || "", caller_name: "", arrived_at: fromEvent.arrived_at,
-        queue_reason: fromEvent.queue_reason || "", cannot_speak: !!fromEvent.cannot_speak, repeat_of: null, earlier_calls: [] }, true);
-      setTimeout(() => popCall(callId, fromEvent), 2000);
+      // call.connected arrived before the call's record was stored: show what the event says
+      // (its number masked) and look again every 2 s while this call is still on the screen.
+      if (attempt > 0 && state.call?.id !== callId) return;
+      renderCall({ id: callId, caller_number: fromEvent.caller_number || "", caller_name: "",
+        arrived_at: fromEvent.arrived_at, queue_reason: fromEvent.queue_reason || "",
+        cannot_speak: !!fromEvent.cannot_speak, repeat_of: null, earlier_calls: [] }, true);
+      if (attempt < 150) setTimeout(() => popCall(callId, fromEvent, attempt + 1), 2000);
       return;
     }
     failure(error);
     return;
   }
+  if (attempt > 0 && state.call?.id !== callId) return;
   renderCall(detail, false);
 }
 
@@ -311,9 +317,13 @@ function renderCall(call, pending) {
   $("earlier-count").textContent = String(earlier.length);
   $("call-earlier").open = earlier.length > 0 && earlier.length <= 3;
   $("earlier-list").replaceChildren(
-    ...earlier.map((e) => h("li", {}, h("span", { class: "mono" }, dateTime(e.arrived_at)), ` · ${e.disposition} · ${e.validity}${e.agent ? ` · ${e.agent}` : ""}`)),
+    ...earlier.map((e) => h("li", {}, h("span", { class: "mono" }, dateTime(e.arrived_at)),
+      ` · ${t(`dispo.${e.disposition}`, e.disposition)} · ${t(`valid.${e.validity}`, e.validity)}${e.agent ? ` · ${e.agent}` : ""}`)),
   );
-  if (changed) resetForm();
+  if (changed) {
+    resetForm();
+    $("call-location").hidden = true;
+  }
   const done = $("call-done");
   done.hidden = !call.closure;
   if (call.closure) done.textContent = `${t("call.closed")} ${t(`disp.${call.closure}`)}`;
@@ -346,7 +356,14 @@ function renderIncident() {
   if (!incident) return;
   $("incident-form").hidden = true;
   $("inc-id").textContent = String(incident.id);
-  $("inc-category").textContent = t(`cat.${incident.category}`);
+  $("inc-category").textContent = `${t(`cat.${incident.category}`)} · P${incident.priority}`;
+  const where = incident.location;
+  const coords = where.latitude != null ? ` (${where.latitude.toFixed(5)}, ${where.longitude.toFixed(5)})` : "";
+  const place = where.text || coords
+    ? `${where.text}${coords} · ${t(`source.${where.source}`)}` : t("agency.nolocation");
+  const location = $("call-location");
+  location.hidden = false;
+  location.textContent = `${t("incident.location")}: ${place}`;
   const verification = $("inc-verification");
   verification.textContent = t(`verif.${incident.verification}`);
   verification.dataset.state = incident.verification;
@@ -595,7 +612,7 @@ function renderTimeline(incident) {
   $("timeline-head").textContent = `#${incident.id} ${t(`cat.${incident.category}`)} · ${t(`verif.${incident.verification}`)}`;
   $("timeline").replaceChildren(
     ...incident.timeline.map((item) =>
-      h("li", {}, h("span", { class: "mono" }, time(item.at)), " ", h("strong", {}, item.kind), ` ${item.actor}`, item.detail ? ` — ${item.detail}` : ""),
+      h("li", {}, h("span", { class: "mono" }, time(item.at)), " ", h("strong", {}, t(`tl.${item.kind}`, item.kind)), ` · ${item.actor}`, item.detail ? ` — ${item.detail}` : ""),
     ),
   );
 }

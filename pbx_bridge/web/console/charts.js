@@ -24,7 +24,9 @@ export function barChart(container, labels, series, { line, unit = "" } = {}) {
   const width = 720, height = 240, left = 40, right = 10, top = 28, bottom = 26;
   const plotW = width - left - right, plotH = height - top - bottom;
   const values = series.flatMap((s) => s.values.filter((v) => v != null));
-  const max = niceMax(Math.max(line ? line.value : 0, ...values, 0));
+  const top_ = Math.max(line ? line.value : 0, ...values, 0);
+  // Counts get whole-number ticks (4 steps); times get round ones.
+  const max = values.every(Number.isInteger) && !line ? Math.max(4, Math.ceil(top_ / 4) * 4) : niceMax(top_);
   const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "svg-chart" });
   svg.append(el("title", {}, series.map((s) => s.name).join(", ")));
   for (let i = 0; i <= 4; i++) {

@@ -72,6 +72,15 @@ const STRINGS = {
     "toast.handoff": "Diserahkan ke", "toast.closed": "Panggilan ditutup", "toast.attached": "Panggilan digabungkan",
     "toast.acked": "Penyerahan diterima", "toast.handoffclosed": "Penyerahan selesai",
     "toast.newcall": "Panggilan baru tersambung",
+    "dispo.abandoned_before_answer": "menutup sebelum dijawab", "dispo.silent_55": "menekan 55",
+    "dispo.answered": "dijawab petugas", "dispo.silent": "hening", "dispo.abandoned_in_queue": "menyerah di antrean",
+    "dispo.hung_up_immediately": "langsung menutup", "dispo.hung_up_in_screening": "menutup saat penyaringan",
+    "valid.valid": "valid", "valid.invalid": "tidak valid", "valid.unanswered": "tak terjawab",
+    "tl.created": "dibuat", "tl.verification": "verifikasi", "tl.call_attached": "panggilan digabungkan",
+    "tl.closed": "ditutup", "tl.handoff_sent": "diserahkan", "tl.handoff_acknowledged": "diterima",
+    "tl.handoff_closed": "selesai (instansi)", "tl.escalated_to_supervisor": "eskalasi ke supervisor",
+    "tl.escalated_to_second_agency": "eskalasi ke instansi kedua",
+    "incident.location": "Lokasi",
   },
   en: {
     "app.title": "Console",
@@ -145,14 +154,23 @@ const STRINGS = {
     "toast.handoff": "Handed off to", "toast.closed": "Call closed", "toast.attached": "Call attached",
     "toast.acked": "Handoff acknowledged", "toast.handoffclosed": "Handoff closed",
     "toast.newcall": "New call connected",
+    "dispo.abandoned_before_answer": "hung up before our answer", "dispo.silent_55": "pressed 55",
+    "dispo.answered": "answered by a call taker", "dispo.silent": "silent", "dispo.abandoned_in_queue": "gave up in the queue",
+    "dispo.hung_up_immediately": "hung up at once", "dispo.hung_up_in_screening": "hung up in screening",
+    "valid.valid": "valid", "valid.invalid": "invalid", "valid.unanswered": "unanswered",
+    "tl.created": "created", "tl.verification": "verification", "tl.call_attached": "call attached",
+    "tl.closed": "closed", "tl.handoff_sent": "handed off", "tl.handoff_acknowledged": "acknowledged",
+    "tl.handoff_closed": "closed by the agency", "tl.escalated_to_supervisor": "escalated to supervisor",
+    "tl.escalated_to_second_agency": "escalated to the second agency",
+    "incident.location": "Location",
   },
 };
 
 const KEY = "pbx-bridge.lang";
 let lang = STRINGS[localStorage.getItem(KEY)] ? localStorage.getItem(KEY) : "id";
 
-export function t(key) {
-  return STRINGS[lang][key] ?? STRINGS.id[key] ?? key;
+export function t(key, fallback = key) {
+  return STRINGS[lang][key] ?? STRINGS.id[key] ?? fallback;
 }
 
 export function language() {
