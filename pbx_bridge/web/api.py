@@ -21,7 +21,7 @@ from pbx_bridge.reports.service import Reports
 from pbx_bridge.store.privacy import PrivacyRepository
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.users import Role
-from pbx_bridge.web import calls, centre, console, incidents, metrics
+from pbx_bridge.web import calls, centre, console_routes, incidents, metrics
 from pbx_bridge.web.auth import Authenticator, make_auth_middleware, require_role
 from pbx_bridge.web.events import EventBus, stream_events
 from pbx_bridge.web.keys import CALLS, DISPATCH, EVENTS, PRIVACY
@@ -224,7 +224,7 @@ def build_web_app(health_checks: Health, parts: ApiParts) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", prometheus)
     app.router.add_get("/openapi.json", openapi)
-    console.add_console_routes(app)
+    console_routes.add_console_routes(app)
     for op in OPERATIONS:
         app.router.add_route(op.method, op.route, require_role(op.roles, op.handler))
 

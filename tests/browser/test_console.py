@@ -7,6 +7,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
+from tests.browser.conftest import IN_CI
+
+if not IN_CI:  # with CI=true a missing selenium is an error, never a skip
+    pytest.importorskip("selenium", reason="selenium: pip install -r requirements.lock")
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
