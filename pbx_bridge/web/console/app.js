@@ -16,6 +16,7 @@ const state = {
   pending: null,
   call: null, // the call on the pop: its detail from GET /api/calls/{id}
   incident: null, // the incident the popped call is on
+  callEvent: null, // the last call.connected for this call taker
   dismissed: new Set(),
   selectedHandoff: null,
 };
@@ -160,11 +161,13 @@ function onEvent(kind, data) {
   if (kind === "call.connected" && state.me && data.agent === state.me.name) {
     toast(t("toast.newcall"));
     state.dismissed.delete(data.call_id);
+    state.callEvent = data;
     popCall(data.call_id, data);
     return;
   }
   if (kind === "call.ended" && state.call && data.call_id === state.call.id) {
-    popCall(data.call_id);
+    const known = state.callEvent?.call_id === data.call_id ? state.callEvent : null;
+    popCall(data.call_id, known);
     return;
   }
   if (state.incident && data.incident_id === state.incident.id) {
@@ -285,6 +288,9 @@ async function popCall(callId, fromEvent = null, attempt = 0) {
         cannot_speak: !!fromEvent.cannot_speak, repeat_of: null, earlier_calls: [] }, true);
       if (attempt < 150) setTimeout(() => popCall(callId, fromEvent, attempt + 1), 2000);
       return;
+    }
+    if (error instanceof ApiError && error.status === 404 && state.call?.id === callId) {
+      return; // not stored yet (e.g. spooled while the database is away): keep what is shown
     }
     failure(error);
     return;
