@@ -95,6 +95,7 @@ function showLogin(message = "") {
   state.me = null;
   $("nav").hidden = true;
   $("sign-out").hidden = true;
+  $("live").hidden = true;
   $("who").textContent = "";
   const error = $("login-error");
   error.textContent = message;
@@ -129,6 +130,7 @@ async function start() {
   state.me = me;
   $("who").textContent = `${me.name} · ${t(`role.${me.role}`)}${me.agency ? ` · ${me.agency}` : ""}`;
   $("sign-out").hidden = false;
+  $("live").hidden = false;
   $("nav").hidden = !["supervisor", "admin"].includes(me.role);
   try {
     const directory = await api("/api/agencies");
