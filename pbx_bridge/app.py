@@ -31,6 +31,7 @@ from pbx_bridge.dispatch.services import DispatchService
 from pbx_bridge.errors import StartupError
 from pbx_bridge.queue import tracking
 from pbx_bridge.queue.resync import resync
+from pbx_bridge.queue.takers import Taker, TakerConfigError, load_takers
 from pbx_bridge.reconcile.service import reconcile_file
 from pbx_bridge.reports.service import Reports, report_zone
 from pbx_bridge.screening.machine import ScreeningConfig
@@ -93,6 +94,13 @@ def agencies(settings: Settings) -> Agencies:
 def centre_reports(engine: AsyncEngine, zone: ZoneInfo) -> Reports:
     """The reports over the store, the incident records' figures included (CLI and API alike)."""
     return Reports(engine, zone, dispatch=IncidentFigures(engine))
+
+
+def call_takers(settings: Settings) -> tuple[Taker, ...]:
+    try:
+        return tuple(load_takers(settings.call_takers_file))
+    except (OSError, TakerConfigError) as error:
+        raise StartupError("call_takers_file", str(error)) from error
 
 
 def cdr_file(settings: Settings) -> Path:
@@ -220,6 +228,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
     ami_password = require_secret(settings.ami_password, "ami_password")
     api_token = require_secret(settings.api_token, "api_token")
     directory = agencies(settings)
+    takers = call_takers(settings)
     engine = await open_store(settings)
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(engine.dispose)
@@ -280,13 +289,16 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         dispatch = DispatchService(
             DispatchRepository(engine), directory, handoff_policy(settings), events.publish
         )
+        reports = centre_reports(engine, report_zone(settings.report_timezone))
         parts = ApiParts(
             calls=calls,
             dispatch=dispatch,
             privacy=PrivacyRepository(engine),
             authenticator=Authenticator(UserRepository(engine), api_token),
             events=events,
-            reports=centre_reports(engine, report_zone(settings.report_timezone)),
+            reports=reports,
+            ami=ami,
+            takers=takers,
         )
         web_app = build_web_app(health, parts)
         runner = await start_web(web_app, settings)

@@ -265,6 +265,23 @@ class DispatchService:
             handoff_id, lambda at: machine.Acknowledged(at, actor.name), actor.name
         )
 
+    async def close_handoff(self, handoff_id: int, actor: User) -> Handoff:
+        """The agency's work on it is done (the centre closes the incident itself)."""
+        handoff = await self.repo.handoff(handoff_id)
+        if handoff is None or (
+            actor.role is Role.AGENCY and actor.agency not in handoff.agencies_notified
+        ):
+            raise NotFound(f"no handoff {handoff_id}" + _for_agency(actor))
+        if handoff.state is HandoffState.CLOSED:
+            raise Conflict(f"handoff {handoff_id} is already closed")
+        if handoff.state is not HandoffState.ACKNOWLEDGED:
+            raise Conflict(f"handoff {handoff_id} is {handoff.state}: acknowledge it first")
+        return await self._apply(handoff_id, machine.Closed, actor.name)
+
+    async def unacknowledged(self, limit: int = 100) -> list[Handoff]:
+        """Handoffs still waiting for an agency's acknowledgement, oldest first."""
+        return await self.repo.handoffs(states=AWAITING_ACK, limit=limit)
+
     async def visible_handoffs(self, actor: User, limit: int) -> list[Handoff]:
         agency = actor.agency if actor.role is Role.AGENCY else None
         return await self.repo.handoffs(agency=agency, limit=limit)

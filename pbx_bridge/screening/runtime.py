@@ -257,11 +257,13 @@ class ScreeningController:
                     if failure is not None:
                         inbox.put_nowait(failure)
                 if call.phase is Phase.ENDED:
+                    self._announce(None, call)  # after StoreRecord ran: the record is there
                     return
                 event = await inbox.get()
                 before = call
                 call, commands = machine.step(call, event, self._config)
-                self._announce(before, call)
+                if call.phase is not Phase.ENDED:
+                    self._announce(before, call)
         finally:
             timers.cancel_all()
             self._inboxes.pop(first.channel_id, None)

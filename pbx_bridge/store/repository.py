@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -258,6 +258,42 @@ class CallRepository:
         async with self._sessions() as session:
             record = (await session.scalars(query)).first()
         return None if record is None else _view(record)
+
+    async def earlier_calls(
+        self, view: CallView, window: timedelta = timedelta(days=30), limit: int = 10
+    ) -> list[dict[str, Any]]:
+        """The same number's calls before this one, newest first (none for a withheld number)."""
+        if not view.caller_number:
+            return []
+        query = (
+            select(
+                CallRecord.id,
+                CallRecord.arrived_at,
+                CallRecord.disposition,
+                CallRecord.validity,
+                CallRecord.agent,
+            )
+            .where(
+                CallRecord.caller_number == view.caller_number,
+                CallRecord.id != view.id,
+                CallRecord.arrived_at < view.arrived_at,
+                CallRecord.arrived_at >= view.arrived_at - window,
+            )
+            .order_by(CallRecord.arrived_at.desc())
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        return [
+            {
+                "id": row.id,
+                "arrived_at": row.arrived_at,
+                "disposition": row.disposition,
+                "validity": row.validity,
+                "agent": row.agent,
+            }
+            for row in rows
+        ]
 
     async def list(self, limit: int = 100) -> list[CallView]:
         query = (

@@ -14,24 +14,29 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pbx_bridge.dispatch.services import DispatchService
+from pbx_bridge.queue.members import Ami
+from pbx_bridge.queue.takers import Taker
 from pbx_bridge.reports import http as reports
 from pbx_bridge.reports.service import Reports
 from pbx_bridge.store.privacy import PrivacyRepository
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.users import Role
-from pbx_bridge.web import calls, incidents, metrics
+from pbx_bridge.web import calls, centre, console_routes, incidents, metrics
 from pbx_bridge.web.auth import Authenticator, make_auth_middleware, require_role
 from pbx_bridge.web.events import EventBus, stream_events
 from pbx_bridge.web.keys import CALLS, DISPATCH, EVENTS, PRIVACY, REPORTS
 from pbx_bridge.web.openapi import Operation, openapi_document
 from pbx_bridge.web.schemas import (
     AgenciesOut,
+    CallbackList,
+    CallbackQuery,
     CallDetailOut,
     CallList,
     CallQuery,
     CloseIn,
     ClosureIn,
     ClosureOut,
+    EventsQuery,
     HandoffIn,
     HandoffList,
     HandoffOut,
@@ -42,11 +47,14 @@ from pbx_bridge.web.schemas import (
     IncidentQuery,
     ListQuery,
     NumberViewList,
+    QueueOut,
     ReportOut,
     ReportQuery,
     StatsOut,
     StatsQuery,
+    TakerStateIn,
     VerificationIn,
+    WallboardOut,
     WhoAmI,
 )
 from pbx_bridge.web.validation import json_errors
@@ -71,7 +79,9 @@ class ApiParts:
     privacy: PrivacyRepository
     authenticator: Authenticator
     events: EventBus
-    reports: Reports
+    reports: Reports  # the centre report and statistics, for the wallboard
+    ami: Ami | None = None  # app_queue over AMI (the composition root's client)
+    takers: tuple[Taker, ...] = ()  # call-takers.toml: who may be a queue member
 
 
 HEALTH = web.AppKey("health", Health)
@@ -179,10 +189,38 @@ OPERATIONS: tuple[Operation, ...] = (
         "Answer times per local hour or day (NENA-STA-020.1) for local days from..to", CENTRE,
         query=StatsQuery, response=StatsOut, csv=True,
     ),
+    Operation(
+        "POST", "/api/handoffs/{handoff_id}/close", centre.close_handoff,
+        "The agency closes its acknowledged handoff: its work is done", ACKNOWLEDGERS,
+        response=HandoffOut, conflicts=True,
+    ),
+    Operation(
+        "GET", "/api/callbacks", centre.callbacks,
+        "The callback worklist, oldest first; call takers and supervisors see numbers (audited)",
+        CENTRE, query=CallbackQuery, response=CallbackList,
+    ),
+    Operation(
+        "GET", "/api/queue", centre.queue_status,
+        "The live queue from app_queue: callers waiting, longest wait, every call taker's state",
+        CENTRE, response=QueueOut, asterisk=True,
+    ),
+    Operation(
+        "POST", "/api/takers/{taker_id}/state", centre.set_taker_state,
+        "Log in, ready, pause (with a reason) or log out a call taker in app_queue; "
+        "a call taker changes only their own", CENTRE,
+        body=TakerStateIn, response=QueueOut, asterisk=True,
+    ),
+    Operation(
+        "GET", "/api/wallboard", centre.wallboard,
+        "Today's counts (the centre report), answer times by hour, unacknowledged handoffs",
+        OVERSIGHT, response=WallboardOut,
+    ),
     Operation("GET", "/api/me", incidents.whoami, "Who this token is", EVERYONE, response=WhoAmI),
     Operation(
         "GET", "/api/events", stream_events,
-        "Live events (server-sent): calls, incidents, handoffs", EVERYONE, stream=True,
+        "Live events (server-sent): calls, incidents, handoffs, call-taker state; "
+        "`?token=` may stand in for the Authorization header here only", EVERYONE,
+        query=EventsQuery, stream=True,
     ),
     Operation("GET", "/api/openapi.json", openapi, "This document", EVERYONE),
 )  # fmt: skip
@@ -196,10 +234,12 @@ def build_web_app(health_checks: Health, parts: ApiParts) -> web.Application:
     app[PRIVACY] = parts.privacy
     app[EVENTS] = parts.events
     app[REPORTS] = parts.reports
+    app[centre.QUEUE] = centre.QueueControl(parts.ami, parts.takers)
     app[OPENAPI] = openapi_document(OPERATIONS, version("pbx-bridge"))
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", prometheus)
     app.router.add_get("/openapi.json", openapi)
+    console_routes.add_console_routes(app)
     for op in OPERATIONS:
         app.router.add_route(op.method, op.route, require_role(op.roles, op.handler))
 

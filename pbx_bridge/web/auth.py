@@ -41,9 +41,18 @@ def problem(status: type[web.HTTPException], message: str, field: str | None = N
     return status(text=json.dumps(body), content_type="application/json")
 
 
+# EventSource (the browser's SSE client) cannot send headers, so the live-events stream, and
+# only it, also takes the token as `?token=`. Every other route ignores that parameter.
+QUERY_TOKEN_PATHS = frozenset({"/api/events"})
+
+
 def bearer_token(request: web.Request) -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    if request.path in QUERY_TOKEN_PATHS and request.method == "GET":
+        return request.query.get("token", "").strip()
+    return ""
 
 
 def make_auth_middleware(

@@ -69,6 +69,7 @@ async def get_call(request: web.Request) -> web.Response:
             **call_out(view, clear=clear),
             "incident_id": status.incident_id,
             "closure": status.closure,
+            "earlier_calls": await request.app[CALLS].earlier_calls(view),
         }
     )
     return web.json_response(body.model_dump(mode="json"))

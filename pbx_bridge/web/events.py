@@ -2,6 +2,12 @@
 
 Publishing never blocks and never fails: each subscriber has a bounded queue, and a subscriber
 whose queue is full (a slow or stalled browser) is dropped, so the controller never waits on it.
+
+The web console reads these kinds (README, "Web console"): `call.connected` {call_id, agent
+(the call taker's SIP id), optionally arrived_at, queue_reason, cannot_speak, caller_number},
+published when a call taker answers; `call.ended` {call_id, agent}, once the record is written;
+`call.closed`, `incident.*` and `handoff.*` from the dispatch use cases; and `taker.state`
+{taker_id, state, reason, by} when a call taker's queue state is changed through the API.
 """
 
 from __future__ import annotations

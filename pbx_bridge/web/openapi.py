@@ -15,11 +15,13 @@ from pbx_bridge.web.calls import CALL_ID_PATTERN
 from pbx_bridge.web.schemas import MAX_ID, Problem
 
 REF = "#/components/schemas/{model}"
+TAKER_ID_PATTERN = r"^[A-Za-z0-9-]{1,40}$"
 
 PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "call_id": {"type": "string", "pattern": CALL_ID_PATTERN},
     "incident_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "handoff_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "taker_id": {"type": "string", "pattern": TAKER_ID_PATTERN},
 }
 
 ERRORS = {
@@ -29,6 +31,8 @@ ERRORS = {
     404: "no such call, incident or handoff (or not yours to see)",
     409: "not in a state for this (e.g. not verified, already closed)",
     422: "a field is invalid: `field` names it",
+    502: "Asterisk refused the change (its message is in `error`)",
+    503: "Asterisk's AMI is not connected; try again shortly",
 }
 
 
@@ -48,6 +52,7 @@ class Operation:
     conflicts: bool = False
     stream: bool = False  # server-sent events
     csv: bool = False  # also answers text/csv (`?format=csv`)
+    asterisk: bool = False  # asks app_queue over AMI: 502 / 503 when Asterisk cannot answer
 
     @property
     def parameters(self) -> list[str]:
@@ -105,6 +110,7 @@ def _responses(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, A
     errors += [400, 422] if op.body else [422] if op.query else []
     errors += [404] if op.parameters else []
     errors += [409] if op.conflicts else []
+    errors += [502, 503] if op.asterisk else []
     for status in sorted(errors):
         responses[str(status)] = _json(problem, ERRORS[status])
     return responses

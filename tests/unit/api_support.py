@@ -14,6 +14,7 @@ from pbx_bridge.dispatch.agencies import load_agencies
 from pbx_bridge.dispatch.model import HandoffPolicy
 from pbx_bridge.dispatch.repository import DispatchRepository
 from pbx_bridge.dispatch.services import DispatchService
+from pbx_bridge.queue.takers import load_takers
 from pbx_bridge.screening.model import Call, Phase, TimelineEntry
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.privacy import PrivacyRepository
@@ -22,6 +23,7 @@ from pbx_bridge.store.users import Role, UserRepository
 from pbx_bridge.web.api import ApiParts, Health, build_web_app
 from pbx_bridge.web.auth import Authenticator
 from pbx_bridge.web.events import EventBus
+from tests.fake_ami import FakeAmi
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)  # 15:00 in Jakarta, the reports' default zone
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -72,6 +74,7 @@ class Api:
     app: web.Application
     parts: ApiParts
     clock: FakeClock
+    ami: FakeAmi
     tokens: dict[str, str] = field(default_factory=dict)  # user name -> token
 
     def auth(self, who: str) -> dict[str, str]:
@@ -104,8 +107,10 @@ async def build_api(
             "damkar": await user_repo.add("damkar", Role.AGENCY, "damkar"),
             "police": await user_repo.add("police", Role.AGENCY, "police"),
             "dinkes": await user_repo.add("dinkes", Role.AGENCY, "dinkes"),
+            "ct-01": await user_repo.add("ct-01", Role.CALL_TAKER),  # named by SIP id
         }
     events = EventBus(queue_size=50)
+    ami = FakeAmi()
     dispatch = DispatchService(
         DispatchRepository(engine), load_agencies(), POLICY, events.publish, now=clock
     )
@@ -116,6 +121,8 @@ async def build_api(
         authenticator=Authenticator(user_repo, ADMIN_TOKEN),
         events=events,
         reports=centre_reports(engine, report_zone),
+        ami=ami,
+        takers=tuple(load_takers()),
     )
     app = build_web_app(health or Health(lambda: True, lambda: False, database_ok), parts)
-    return Api(app, parts, clock, tokens)
+    return Api(app, parts, clock, ami, tokens)
