@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pbx_bridge.screening.model import Call, Phase, TimelineEntry
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.repository import CallRepository
-from tests.unit.api_support import build_api
-
-T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
-
-
-def ended_call(channel_id: str, seconds_on_line: float) -> Call:
-    answered = T0 + timedelta(seconds=0.25)
-    ended = answered + timedelta(seconds=seconds_on_line)
-    return Call(
-        channel_id=channel_id,
-        caller_number="081234567890",
-        caller_name="Budi",
-        arrived_at=T0,
-        phase=Phase.ENDED,
-        answered_at=answered,
-        ended_at=ended,
-        hangup_cause=16,
-        sip_call_id=f"sip-{channel_id}",
-        timeline=(
-            TimelineEntry(T0, "arrived"),
-            TimelineEntry(answered, "answered"),
-            TimelineEntry(answered, "speech"),
-            TimelineEntry(answered, "queued", "speech prio=5"),
-            TimelineEntry(ended, "hung_up", "16"),
-        ),
-    )
+from tests.unit.api_support import T0, build_api, ended_call
 
 
 async def test_a_saved_call_reads_back_with_durations_validity_and_timeline(
