@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -126,6 +127,25 @@ def test_the_longest_idle_ready_taker_answers_with_answer_times_as_sipp_timed(
     assert stored[first]["disposition"] == stored[second]["disposition"] == "answered"
     assert_answer_time_matches_sipp(stored[first], first_result.calls[0], answered[first_taker][0])
     assert_answer_time_matches_sipp(stored[second], second_result.calls[0], answered[other][0])
+
+    # The answer-time statistics (CLI and API alike) say what SIPp timed, within 0.5 s.
+    timed = sorted(
+        (taker.answered - caller.invite_sent).total_seconds()
+        for caller, taker in (
+            (first_result.calls[0], answered[first_taker][0]),
+            (second_result.calls[0], answered[other][0]),
+        )
+        if taker.answered is not None
+    )
+    day = at(stored[first]["arrived_at"]).astimezone(ZoneInfo(settings.report_timezone)).date()
+    stats = json.loads(
+        controller.cli("stats", "--from", str(day), "--to", str(day), "--format", "json")
+    )
+    total = stats["total"]
+    assert total["answered"] == 2
+    assert abs(total["answer_p50_seconds"] - timed[0]) < 0.5, (total, timed)
+    assert abs(total["longest_answer_seconds"] - timed[1]) < 0.5, (total, timed)
+    assert total["answered_within_15s"] == sum(t <= 15 for t in timed)
 
 
 def test_a_paused_taker_is_never_rung_and_wrap_up_is_respected(
