@@ -3,37 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import click
 
 from pbx_bridge.asterisk.ami import AmiAuthError, AmiClient, AmiUnavailable
+from pbx_bridge.cli_common import fail
 from pbx_bridge.config import Settings, load_settings
 from pbx_bridge.queue import members
 from pbx_bridge.queue.takers import Taker, TakerConfigError, load_takers, sip_password
-
-
-def _fail(message: str) -> None:
-    click.echo(f"pbx-bridge: {message}", err=True)
-    sys.exit(2)
 
 
 def taker_by_id(settings: Settings, taker_id: str) -> Taker:
     try:
         takers = {t.id: t for t in load_takers(settings.call_takers_file)}
     except TakerConfigError as error:
-        _fail(str(error))
+        fail(str(error))
     if taker_id not in takers:
-        _fail(f"no call taker {taker_id!r} in call-takers.toml (known: {', '.join(takers)})")
+        fail(f"no call taker {taker_id!r} in call-takers.toml (known: {', '.join(takers)})")
     return takers[taker_id]
 
 
 def with_ami(settings: Settings, work: Callable[[AmiClient], Awaitable[Any]]) -> Any:
     """Run one AMI conversation: connect, log in, work, close; errors say what to do."""
     if settings.ami_password is None:
-        _fail("PBX_BRIDGE_AMI_PASSWORD is not set: run `pbx-bridge sandbox up` first")
+        fail("PBX_BRIDGE_AMI_PASSWORD is not set: run `pbx-bridge sandbox up` first")
 
     async def run() -> Any:
         ami = AmiClient(
@@ -51,7 +46,7 @@ def with_ami(settings: Settings, work: Callable[[AmiClient], Awaitable[Any]]) ->
     try:
         return asyncio.run(run())
     except (AmiUnavailable, AmiAuthError, members.MemberError) as error:
-        _fail(str(error))
+        fail(str(error))
 
 
 @click.group()
@@ -64,7 +59,7 @@ def show() -> None:
     """Each call taker's softphone settings (SIP user, password, registrar)."""
     settings = load_settings()
     if settings.sip_secret is None:
-        _fail("PBX_BRIDGE_SIP_SECRET is not set: run `pbx-bridge sandbox up` first")
+        fail("PBX_BRIDGE_SIP_SECRET is not set: run `pbx-bridge sandbox up` first")
     secret = settings.sip_secret.get_secret_value() if settings.sip_secret else ""
     for taker in load_takers(settings.call_takers_file):
         click.echo(
