@@ -25,6 +25,7 @@ from pbx_bridge.config import sandbox_env_file
 from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import configure_logging
 from pbx_bridge.queue.cli import takers
+from pbx_bridge.replay.cli import replay_command
 from pbx_bridge.reports.cli import report, stats
 from pbx_bridge.sipp.runner import run_scenario
 from pbx_bridge.store.cli import calls, migrate, purge_numbers, reconcile, retag, users
@@ -257,5 +258,6 @@ for command in (
     report,
     stats,
     callbacks,
+    replay_command,
 ):
     main.add_command(command)

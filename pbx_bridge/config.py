@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     sandbox_sip_port: int = 5060
     sandbox_rtp_start: int = 10000
     sandbox_rtp_end: int = 20000
+    # Load call takers for `pbx-bridge replay` (sandbox only): accounts load-001.. whose phone
+    # is one SIPp process at this port on 127.0.0.1.
+    sandbox_load_takers: int = Field(default=150, ge=0, le=999)
+    sandbox_load_taker_port: int = 5090
 
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -27,7 +27,12 @@ from pathlib import Path
 from pbx_bridge.asterisk.prompts import LANGUAGE, SOUND_FOLDER, build_prompts, load_core_sounds
 from pbx_bridge.config import Settings, sandbox_env_file
 from pbx_bridge.paths import asterisk_config_dir, dialplans_dir, sipp_scenarios_dir
-from pbx_bridge.queue.takers import MAIN_QUEUE, load_takers, pjsip_accounts
+from pbx_bridge.queue.takers import (
+    MAIN_QUEUE,
+    load_taker_accounts,
+    load_takers,
+    pjsip_accounts,
+)
 from pbx_bridge.sipp.pcaps import build_caller_audio
 
 PACKAGES = ("asterisk", "asterisk-modules", "sip-tester")
@@ -209,7 +214,12 @@ def render_text(template: str, values: dict[str, str], name: str) -> str:
 
 
 def write_configs(
-    out_dir: Path, values: dict[str, str], settings: Settings, *, skip: tuple[str, ...] = ()
+    out_dir: Path,
+    values: dict[str, str],
+    settings: Settings,
+    *,
+    skip: tuple[str, ...] = (),
+    load_taker_count: int = 0,
 ) -> list[Path]:
     """Render asterisk-config/*.conf and dialplans/*.conf, and the call takers' accounts."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -224,6 +234,10 @@ def write_configs(
         )
     )
     written = [accounts]
+    if load_taker_count:
+        written.append(out_dir / "pjsip_load_takers.conf")
+        port = settings.sandbox_load_taker_port
+        written[-1].write_text(load_taker_accounts(load_taker_count, port, values["SIP_BIND"]))
     for source in [*asterisk_config_dir().glob("*.conf"), *dialplans_dir().glob("*.conf")]:
         if source.name in skip:
             continue
@@ -260,7 +274,7 @@ def render(settings: Settings, progress: Progress | None = None) -> Path:
         (inst / sub).mkdir(parents=True, exist_ok=True)
     for stale in etc.glob("*.conf"):
         stale.unlink()
-    write_configs(etc, values, settings)
+    write_configs(etc, values, settings, load_taker_count=settings.sandbox_load_takers)
     for scenario in sipp_scenarios_dir().glob("*"):
         if scenario.is_file():
             shutil.copyfile(scenario, inst / "sipp" / scenario.name)

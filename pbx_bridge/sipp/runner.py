@@ -165,19 +165,27 @@ def prepare(
     keys: dict[str, str],
     options: dict[str, str],
     flags: tuple[str, ...] = (),
+    *,
+    scenario_xml: str | None = None,
+    trace_messages: bool = True,
 ) -> SippRun:
-    """The SIPp command for a scenario of sipp-scenarios/, run inside the sandbox root."""
+    """The SIPp command for a scenario of sipp-scenarios/ (or `scenario_xml`, a derived one
+    saved under the name `scenario`), run inside the sandbox root."""
     root = root_dir(settings)
     if not (root / "usr/bin/sipp").exists():
         raise SandboxError("no SIPp in the sandbox: run `pbx-bridge sandbox up` first")
-    if scenario not in scenarios():
+    if scenario_xml is None and scenario not in scenarios():
         raise SandboxError(f"unknown scenario {scenario!r}: one of {', '.join(scenarios())}")
     run_dir = f"{INSTANCE}/sipp/runs/{uuid.uuid4().hex[:12]}"
     host_run_dir = root / run_dir.lstrip("/")
     host_run_dir.mkdir(parents=True)
     # Keep the copy in the root current with the checkout's scenario.
     scenario_file = root / f"{INSTANCE.lstrip('/')}/sipp/{scenario}.xml"
-    wanted = (sipp_scenarios_dir() / f"{scenario}.xml").read_bytes()
+    wanted = (
+        scenario_xml.encode()
+        if scenario_xml is not None
+        else (sipp_scenarios_dir() / f"{scenario}.xml").read_bytes()
+    )
     if not scenario_file.is_file() or scenario_file.read_bytes() != wanted:
         # Atomically: SIPp processes started in parallel read this file.
         staging = scenario_file.with_name(f".{scenario}.{uuid.uuid4().hex}.xml")
@@ -188,16 +196,22 @@ def prepare(
         "-i": "127.0.0.1",
         "-mi": "127.0.0.1",
         "-mp": str(free_port() & ~1),
-        "-message_file": f"{run_dir}/messages.log",
-        "-error_file": f"{run_dir}/errors.log",
-        **options,
+        **(
+            {"-message_file": f"{run_dir}/messages.log", "-error_file": f"{run_dir}/errors.log"}
+            if trace_messages
+            else {}
+        ),
+        **{key: value.replace("@RUN@", run_dir) for key, value in options.items()},
     }
     command = ["chroot", str(root), "sipp", f"127.0.0.1:{settings.sandbox_sip_port}"]
     for key, value in keys.items():
         command += ["-key", key, value]
     for option, value in every.items():
         command += [option, value]
-    command += ["-trace_msg", "-trace_err", "-nostdin", *flags]
+    # Without the message trace, no error trace either: it logs every 100 ms receive timeout
+    # of the waiting loops, megabytes a second under load; failures are counted by -trace_stat.
+    traces = ["-trace_msg", "-trace_err"] if trace_messages else []
+    command += [*traces, "-nostdin", *flags]
     return SippRun(root, host_run_dir, command)
 
 
