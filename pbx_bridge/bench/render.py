@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from pbx_bridge.bench.results import MODES, BenchResult, ModeResult, Step
 
@@ -204,7 +205,7 @@ def chart(result: BenchResult, path: Path) -> None:
     the SER of each mode as a dotted vertical line."""
     figure = Figure(figsize=(9, 5.5), layout="constrained")
     axes = figure.add_subplot()
-    positive = False
+    latencies: list[float] = []
     for mode in MODES:
         if mode not in result.modes:
             continue
@@ -216,7 +217,7 @@ def chart(result: BenchResult, path: Path) -> None:
                 if (value := _percentile(step, share)) is not None and value > 0
             ]
             if points:
-                positive = True
+                latencies += [y for _, y in points]
                 axes.plot(
                     [x for x, _ in points],
                     [y for _, y in points],
@@ -228,8 +229,13 @@ def chart(result: BenchResult, path: Path) -> None:
         ser = result.ser(mode)
         if ser > 0:
             axes.axvline(ser, linestyle=":", color=colour, label=f"SER {mode} = {ser:g}/s")
-    if positive:
+    if latencies:
         axes.set_yscale("log")
+        plain = FuncFormatter(lambda value, _position: f"{value:g}")
+        axes.yaxis.set_major_formatter(plain)
+        # Within one decade there may be no major tick: label the 2..9 ticks too, then.
+        narrow = max(latencies) / min(latencies) < 10
+        axes.yaxis.set_minor_formatter(plain if narrow else NullFormatter())
     axes.set_title("Answer latency (INVITE → 200 OK) against call rate")
     axes.set_xlabel("Call rate asked (calls/s)")
     axes.set_ylabel("Answer latency (ms)")

@@ -122,7 +122,7 @@ def test_targets_all_met() -> None:
 
 def test_targets_not_met() -> None:
     bench = result(s_latency=25.0, soak_growth=300)
-    slow_s = ModeResult("S", tuple(step("S", r) for r in (20.0, 40.0)) + (step("S", 60.0, failed=1),))
+    slow_s = ModeResult("S", (step("S", 20.0), step("S", 40.0), step("S", 60.0, failed=1)))
     bench = dataclasses.replace(
         bench,
         modes={**bench.modes, "S": slow_s},

@@ -67,7 +67,7 @@ def test_truncated_last_row(tmp_path: Path) -> None:
     text = (FIXTURES / "uac_ok_stat.csv").read_text()
     path = tmp_path / "cut.csv"
     path.write_text(text[: len(text) - 200])
-    with pytest.raises(ValueError, match="cut.csv"):
+    with pytest.raises(ValueError, match=r"cut\.csv"):
         read_stat(path)
 
 
@@ -89,7 +89,7 @@ def test_rtt_header_only_and_malformed(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="line 2"):
         read_rtt(path)
     path.write_text("")
-    with pytest.raises(ValueError, match="x_1_rtt.csv"):
+    with pytest.raises(ValueError, match=r"x_1_rtt\.csv"):
         read_rtt(path)
 
 
