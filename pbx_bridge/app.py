@@ -29,6 +29,7 @@ from pbx_bridge.dispatch.model import HandoffPolicy
 from pbx_bridge.dispatch.repository import DispatchRepository
 from pbx_bridge.dispatch.services import DispatchService
 from pbx_bridge.errors import StartupError
+from pbx_bridge.loop_lag import watch_loop_lag
 from pbx_bridge.queue import tracking
 from pbx_bridge.queue.resync import resync
 from pbx_bridge.queue.takers import Taker, TakerConfigError, load_takers
@@ -348,6 +349,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
                     purge_numbers_daily(parts.privacy, settings.number_retention_days),
                     name="retention",
                 ),
+                group.create_task(watch_loop_lag(), name="loop-lag"),
             ]
             await stop.wait()
             for task in tasks:

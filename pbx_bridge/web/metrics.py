@@ -1,6 +1,6 @@
 """Prometheus metrics, served at /metrics."""
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 ARI_EVENTS = Counter("pbx_bridge_ari_events_total", "ARI events received", ["type"])
 ACTIVE_CALLS = Gauge("pbx_bridge_active_calls", "Calls the controller is holding")
@@ -11,3 +11,11 @@ SPOOLED_CALLS = Gauge(
 )
 ARI_CONNECTED = Gauge("pbx_bridge_ari_connected", "1 while the ARI events websocket is up")
 AMI_CONNECTED = Gauge("pbx_bridge_ami_connected", "1 while AMI is connected and logged in")
+LOOP_LAG = Histogram(
+    "pbx_bridge_event_loop_lag_seconds",
+    "How much later than asked the event loop woke a sleeping task",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
+LOOP_LAG_MAX = Gauge(
+    "pbx_bridge_event_loop_lag_max_seconds", "The largest event-loop lag since the process started"
+)

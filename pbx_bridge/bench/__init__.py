@@ -1,0 +1,1 @@
+"""`make bench`: its pure parts (SIPp output, results and targets, BENCHMARKS.md, /proc)."""
