@@ -4,11 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: run test deps lint typecheck unit integration down clean help
+.PHONY: run test bench replay deps lint typecheck unit integration down clean help
 
 help:
 	@echo "make run    build/reuse the Asterisk sandbox, start it and the controller (SQLite, web API)"
 	@echo "make test   ruff, mypy and every test, the ones against the real Asterisk and SIPp included"
+	@echo "make bench  D / S0 / S on one Asterisk, stepped until calls fail: BENCHMARKS.md (~20 min)"
+	@echo "make replay Kendari's first 20 days (5,982 calls) in about 12 minutes, checked call by call"
 	@echo "make down   stop the sandbox"
 
 deps: $(BIN)/.installed
@@ -47,6 +49,12 @@ integration: deps
 
 test: lint typecheck
 	$(BIN)/pytest -q -ra
+
+bench: deps
+	BENCH_COMMAND="make bench" $(BIN)/pbx-bridge bench --out BENCHMARKS.md
+
+replay: deps
+	$(BIN)/pbx-bridge replay --mix kendari
 
 down: deps
 	$(BIN)/pbx-bridge sandbox down

@@ -19,6 +19,7 @@ from pbx_bridge.asterisk.prompts import (
     build_prompts,
     load_core_sounds,
 )
+from pbx_bridge.bench.cli import bench_command
 from pbx_bridge.callbacks.cli import callbacks
 from pbx_bridge.cli_common import cli_settings, fail, say
 from pbx_bridge.config import sandbox_env_file
@@ -259,5 +260,6 @@ for command in (
     stats,
     callbacks,
     replay_command,
+    bench_command,
 ):
     main.add_command(command)

@@ -156,3 +156,17 @@ def output_files(directory: Path, scenario: str, pid: int | None = None) -> tupl
             f"{[p.name for p in stats]} and {[p.name for p in rtts]}"
         )
     return stats[0], rtts[0]
+
+
+def read_rtt_rows(path: Path) -> list[tuple[float, float]]:
+    """(Date_ms, response_time_ms) per call of a -trace_rtt CSV: Date_ms is when the response
+    came, in ms since SIPp started, so Date_ms - response_time_ms is when the call was sent."""
+    rows = _rows(path)
+    header = rows[0]
+    if "Date_ms" not in header or "response_time_ms" not in header:
+        raise ValueError(f"{path}: not a SIPp -trace_rtt file (header {';'.join(header)!r})")
+    date, took = header.index("Date_ms"), header.index("response_time_ms")
+    try:
+        return [(float(row[date]), float(row[took])) for row in rows[1:] if len(row) > took]
+    except ValueError as error:
+        raise ValueError(f"{path}: malformed rtt row ({error})") from error
