@@ -114,8 +114,10 @@ def _reached_queue(timeline: Sequence[TimelineEntry]) -> bool:
     """Sent to the queue, or out of Stasis into the dialplan's Queue(), before the call ended.
 
     A caller who hangs up during screening also leaves Stasis, but after the hang-up request.
+    Judged in time order, not in the order we learnt things: a command that failed because the
+    caller had just hung up can come back before the hang-up's own event (seen in a replay).
     """
-    for entry in timeline:
+    for entry in sorted(timeline, key=lambda item: _utc(item.at)):
         if entry.kind in _ENDING:
             return False
         if entry.kind in (QUEUED, LEFT_STASIS):
