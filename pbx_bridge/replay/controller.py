@@ -20,11 +20,11 @@ async def connected(settings: Settings) -> bool:
     """True when a controller has the Stasis app registered (its websocket is up)."""
     password = settings.ari_password.get_secret_value() if settings.ari_password else ""
     url = f"{settings.ari_url.rstrip('/')}/ari/applications/{settings.ari_app}"
-    auth = aiohttp.BasicAuth(settings.ari_username, password)
+    headers = {"Authorization": aiohttp.encode_basic_auth(settings.ari_username, password)}
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as session,
-            session.get(url, auth=auth) as response,
+            session.get(url, headers=headers) as response,
         ):
             return response.status == 200
     except aiohttp.ClientError:
