@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pbx_bridge.asterisk import sandbox
-from pbx_bridge.bench.continue_app import app_name
 from pbx_bridge.bench.load import CallerRun, start_callers
 from pbx_bridge.bench.proc import (
     cpu_seconds,
@@ -34,6 +33,7 @@ from pbx_bridge.bench.results import BenchResult, HoldResult, ModeResult, SoakRe
 from pbx_bridge.bench.sipp_stats import read_stat
 from pbx_bridge.config import Settings
 from pbx_bridge.replay.controller import connected
+from pbx_bridge.replay.load import stop
 from pbx_bridge.sipp.runner import free_port
 
 Say = Callable[[str], None]
@@ -51,13 +51,14 @@ class BenchError(RuntimeError):
 
 @dataclass(frozen=True)
 class Plan:
-    ladder: tuple[float, ...] = (25, 50, 75, 100, 125, 150, 175, 200, 225, 250, 275, 300)
+    ladder: tuple[float, ...] = (10, 20, 30, 40, 50, 60, 80, 100, 125, 150, 200, 250)
     step_seconds: float = 15.0
     hold_ms: int = 5000  # each caller talks (speech), then hangs up this long after the answer
     held_calls: int = 1000  # held at once in screening and queue (S)
-    held_seconds: float = 60.0
+    held_seconds: float = 75.0
     soak_seconds: float = 120.0
-    soak_rate: float = 40.0
+    soak_rate: float = 20.0
+    refine: int = 2  # halvings between the last held and the first failed rate
 
 
 @dataclass
@@ -72,8 +73,12 @@ class Parts:
     steps_run: int = field(default=0)
 
     def metrics(self) -> dict[str, float]:
-        with urllib.request.urlopen(self.metrics_url, timeout=5) as page:  # noqa: S310 - ours
-            return prometheus_values(page.read().decode())
+        """The controller's /metrics; {} when it does not answer within 5 s (overloaded)."""
+        try:
+            with urllib.request.urlopen(self.metrics_url, timeout=5) as page:  # noqa: S310
+                return prometheus_values(page.read().decode())
+        except OSError:
+            return {}
 
     def measured_pid(self, mode: str) -> int | None:
         return {"S": self.controller.pid, "S0": self.continue_app.pid}.get(mode)
@@ -88,32 +93,23 @@ def _child(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Pop
         return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def _wait_for_app(settings: Settings, process: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_for(ready: Callable[[], bool], process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if asyncio.run(connected(settings)):
+        if ready():
             return
         if process.poll() is not None:
             raise BenchError(f"{log.name} stopped at start: {log.read_text()[-1200:]}")
         time.sleep(0.2)
-    raise BenchError(f"{settings.ari_app} did not connect to ARI within 30 s: see {log}")
+    raise BenchError(f"{log.name}: not connected to ARI within 30 s")
 
 
 @contextmanager
 def measured_parts(settings: Settings, work_dir: Path, say: Say) -> Iterator[Parts]:
     if asyncio.run(connected(settings)):
         raise BenchError(
-            f"a controller is connected to ARI app {settings.ari_app!r}: stop it first "
-            "(the bench starts its own, with its own database)"
+            f"a controller is serving on port {settings.api_port} (`make run`?): stop it "
+            "first (the bench starts its own, with its own database)"
         )
     sandbox.up(settings, progress=say)
     asterisk = sandbox.asterisk_pid(settings)
@@ -132,14 +128,14 @@ def measured_parts(settings: Settings, work_dir: Path, say: Say) -> Iterator[Par
     with ExitStack() as stack:
         controller_log = work_dir / "controller.log"
         controller = _child([sys.executable, "-m", "pbx_bridge", "serve"], controller_log, env)
-        stack.callback(_stop, controller)
-        _wait_for_app(settings, controller, controller_log)
-        bench_settings = settings.model_copy(update={"ari_app": app_name(settings)})
+        stack.callback(stop, controller)
+        ours = settings.model_copy(update={"api_port": api_port})
+        _wait_for(lambda: asyncio.run(connected(ours)), controller, controller_log)
         app_log = work_dir / "continue-app.log"
         command = [sys.executable, "-m", "pbx_bridge.bench.continue_app"]
         continue_app = _child(command, app_log, env)
-        stack.callback(_stop, continue_app)
-        _wait_for_app(bench_settings, continue_app, app_log)
+        stack.callback(stop, continue_app)
+        _wait_for(lambda: "ari.connected" in app_log.read_text(), continue_app, app_log)
         yield Parts(
             settings, asterisk, controller, continue_app, f"http://127.0.0.1:{api_port}/metrics"
         )
@@ -186,18 +182,39 @@ def _describe(step: Step) -> str:
     )
 
 
-def ladder(parts: Parts, mode: str, plan: Plan, say: Say) -> ModeResult:
-    say(f"{mode}: stepping the call rate up ({', '.join(f'{r:g}' for r in plan.ladder)})")
-    steps = []
-    for rate in plan.ladder:
-        step = run_step(parts, mode, rate, plan)
-        steps.append(step)
-        say(_describe(step))
-        if not step.held:
-            say(f"  waiting {RECOVERY_SECONDS:.0f} s for Asterisk to recover")
-            time.sleep(RECOVERY_SECONDS)
-            break
+def _offer(parts: Parts, mode: str, rate: float, plan: Plan, say: Say) -> Step:
+    step = run_step(parts, mode, rate, plan)
+    say(_describe(step))
+    if step.held:
         time.sleep(SETTLE_SECONDS)
+    else:
+        say(f"  waiting {RECOVERY_SECONDS:.0f} s for Asterisk to recover")
+        time.sleep(RECOVERY_SECONDS)
+    return step
+
+
+def ladder(parts: Parts, mode: str, plan: Plan, say: Say) -> ModeResult:
+    """Step up the ladder until a rate fails, then halve the gap to the last held rate
+    `plan.refine` times: the SER to within a few calls/s, not to the ladder's spacing."""
+    say(f"{mode}: stepping the call rate up ({', '.join(f'{r:g}' for r in plan.ladder)})")
+    steps: list[Step] = []
+    held_rate, failed_rate = 0.0, None
+    for rate in plan.ladder:
+        steps.append(_offer(parts, mode, rate, plan, say))
+        if not steps[-1].held:
+            failed_rate = rate
+            break
+        held_rate = rate
+    for _ in range(plan.refine if failed_rate is not None else 0):
+        assert failed_rate is not None  # noqa: S101 - narrowing for mypy
+        middle = round((held_rate + failed_rate) / 2)
+        if middle in (held_rate, failed_rate):
+            break
+        steps.append(_offer(parts, mode, middle, plan, say))
+        if steps[-1].held:
+            held_rate = middle
+        else:
+            failed_rate = middle
     return ModeResult(mode, tuple(steps))
 
 
@@ -233,7 +250,7 @@ def hold(parts: Parts, plan: Plan, say: Say) -> HoldResult:
             parts.settings,
             scenario=scenario,
             service=SERVICE["S"],
-            rate=12.5,
+            rate=10.0,
             count=count,
             hold_ms=hold_ms,
             tag=parts.tag(),

@@ -80,7 +80,8 @@ def pjsip_accounts(takers: list[Taker], secret: str, media_address: str) -> str:
     return header + "".join(_account(taker, secret, media_address) for taker in takers)
 
 
-def _account(taker: Taker, secret: str, media_address: str) -> str:
+def _endpoint(taker: Taker, media_address: str) -> str:
+    """The endpoint lines every call taker's phone shares (media on the PBX's own address)."""
     return f"""
 [{taker.id}]
 type = endpoint
@@ -90,11 +91,17 @@ disallow = all
 allow = alaw,ulaw
 direct_media = no
 rtp_symmetric = yes
-force_rport = yes
-rewrite_contact = yes
 dtmf_mode = rfc4733
 media_address = {media_address}
 bind_rtp_to_media_address = yes
+"""
+
+
+def _account(taker: Taker, secret: str, media_address: str) -> str:
+    return (
+        _endpoint(taker, media_address)
+        + f"""force_rport = yes
+rewrite_contact = yes
 auth = {taker.id}-auth
 aors = {taker.id}
 callerid = "{taker.name}" <{taker.id}>
@@ -110,6 +117,7 @@ type = aor
 max_contacts = 1
 remove_existing = yes
 """
+    )
 
 
 def load_taker(number: int) -> Taker:
@@ -124,22 +132,13 @@ def load_taker_accounts(count: int, port: int, media_address: str) -> str:
     sections = []
     for number in range(1, count + 1):
         taker = load_taker(number)
-        sections.append(f"""
-[{taker.id}]
-type = endpoint
-transport = transport-udp
-context = call-takers
-disallow = all
-allow = alaw,ulaw
-direct_media = no
-rtp_symmetric = yes
-dtmf_mode = rfc4733
-media_address = {media_address}
-bind_rtp_to_media_address = yes
-aors = {taker.id}
+        sections.append(
+            _endpoint(taker, media_address)
+            + f"""aors = {taker.id}
 
 [{taker.id}]
 type = aor
 contact = sip:{taker.id}@127.0.0.1:{port}
-""")
+"""
+        )
     return header + "".join(sections)

@@ -14,21 +14,23 @@ from pathlib import Path
 import aiohttp
 
 from pbx_bridge.config import Settings
+from pbx_bridge.replay.load import stop
 
 
 async def connected(settings: Settings) -> bool:
-    """True when a controller has the Stasis app registered (its websocket is up)."""
-    password = settings.ari_password.get_secret_value() if settings.ari_password else ""
-    url = f"{settings.ari_url.rstrip('/')}/ari/applications/{settings.ari_app}"
-    headers = {"Authorization": aiohttp.encode_basic_auth(settings.ari_username, password)}
+    """True when a controller serves this configuration and its ARI websocket is up, by its
+    /health. (ARI's own application list cannot tell: Asterisk keeps an application registered
+    after its websocket has closed.)"""
+    url = f"http://{settings.api_host}:{settings.api_port}/health"
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as session,
-            session.get(url, headers=headers) as response,
+            session.get(url) as response,
         ):
-            return response.status == 200
-    except aiohttp.ClientError:
+            health = await response.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError):
         return False
+    return isinstance(health, dict) and health.get("ari") is True
 
 
 class ControllerError(RuntimeError):
@@ -48,12 +50,7 @@ def started_controller(log: Path) -> Iterator[subprocess.Popen[bytes]]:
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, within=15)
 
 
 def _tail(log: Path) -> str:

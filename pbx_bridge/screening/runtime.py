@@ -94,6 +94,12 @@ _CHANNEL_EVENTS: dict[str, Callable[[dict[str, Any], datetime], Event]] = {
 }
 
 
+# Every ARI event type the controller reads; Asterisk is asked to send no other.
+FOLLOWED_EVENTS = frozenset(
+    {"StasisStart", "PlaybackFinished", "ChannelStateChange", *_CHANNEL_EVENTS}
+)
+
+
 def translate(message: dict[str, Any]) -> tuple[str, Event] | None:
     """One ARI event -> (channel id, core event), or None when the core does not care."""
     kind = str(message.get("type"))
@@ -195,6 +201,7 @@ class ScreeningController:
         kind = message.get("type")
         log.debug("ari.event", event_type=kind)
         if kind == CONNECTED:
+            await self._filter_events()
             await self._adopt()
             return
         if kind == "StasisStart":
@@ -220,6 +227,13 @@ class ScreeningController:
         inbox = self._inboxes.get(channel_id)
         if inbox is not None:
             inbox.put_nowait(event)
+
+    async def _filter_events(self) -> None:
+        try:
+            await self._ari.allow_only(FOLLOWED_EVENTS)
+        except (AriError, AriUnavailable) as error:
+            # Not fatal: unfiltered events are read and ignored, only at a higher cost.
+            log.warning("ari.event_filter_failed", error=str(error))
 
     async def _adopt(self) -> None:
         """After a (re)connect: calls still in our Stasis app whose state we lost go on."""
