@@ -135,13 +135,13 @@ def markdown(result: BenchResult, chart_path: str = "docs/bench/latency.png") ->
             for mode in MODES
             if mode in result.modes
         ),
+        *(f"- {note}" for note in result.notes),
         "",
     ]
     for mode in MODES:
         if mode in result.modes:
             lines += _mode_section(result.modes[mode])
     lines += _hold_and_soak(result)
-    lines += [f"- {note}" for note in result.notes]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -298,6 +298,26 @@ def soak(parts: Parts, plan: Plan, say: Say) -> SoakResult:
     return SoakResult(tuple(samples))
 
 
+def cpu_budget(modes: dict[str, ModeResult], cores: int) -> tuple[str, ...]:
+    """Where the CPU went at each mode's first failing rate: the machine is shared by Asterisk,
+    the Stasis app or controller, and SIPp, so this is what limits the rates."""
+    notes = []
+    for mode, result in modes.items():
+        failed = result.first_failed()
+        if failed is None or failed.asterisk_cpu_ms_per_call is None:
+            continue
+        asterisk = failed.asterisk_cpu_ms_per_call
+        ours = failed.controller_cpu_ms_per_call or 0.0
+        used = (asterisk + ours) * failed.achieved_rate / 1000
+        who = {"S": "the controller", "S0": "the Stasis app"}.get(mode, "")
+        detail = f" and {who} {ours:.1f} ms" if who else ""
+        notes.append(
+            f"{mode} at {failed.asked_rate:g} calls/s: Asterisk used {asterisk:.1f} ms of CPU "
+            f"per call{detail}: {used:.2f} of the {cores} cores, SIPp's callers besides."
+        )
+    return tuple(notes)
+
+
 def bench(settings: Settings, plan: Plan, command: str, say: Say) -> BenchResult:
     started = datetime.now(UTC)
     with (
@@ -316,13 +336,15 @@ def bench(settings: Settings, plan: Plan, command: str, say: Say) -> BenchResult
                 time.sleep(SETTLE_SECONDS)
         held = hold(parts, plan, say)
         soaked = soak(parts, plan, say)
+    machine = this_machine(version)
     return BenchResult(
         modes=modes,
-        machine=this_machine(version),
+        machine=machine,
         command=command,
         started=started,
         finished=datetime.now(UTC),
         half_rate=tuple(half_steps),
         hold=held,
         soak=soaked,
+        notes=cpu_budget(modes, machine.cpu_count),
     )

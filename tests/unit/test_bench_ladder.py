@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pbx_bridge.bench import run
-from pbx_bridge.bench.results import Step
+from pbx_bridge.bench.results import ModeResult, Step
 from tests.unit.bench_support import step
 
 
@@ -31,3 +31,16 @@ def test_the_ladder_stops_at_the_first_failure_and_bisects_towards_the_limit(
         assert offered[: offered.index(min(r for r in plan.ladder if r > limit)) + 1] == [
             r for r in plan.ladder if r <= min(r for r in plan.ladder if r > limit)
         ]
+
+
+def test_the_cpu_budget_says_who_used_the_cores_at_the_first_failure() -> None:
+    held, failed = step("S", 40), step("S", 50, failed=2)
+    notes = run.cpu_budget({"S": ModeResult("S", (held, failed))}, cores=2)
+    # bench_support: 2 ms (controller) and 5 ms (Asterisk) a call, at 50 calls/s: 0.35 core.
+    assert notes == (
+        (
+            "S at 50 calls/s: Asterisk used 5.0 ms of CPU per call and the controller 2.0 ms: "
+            "0.35 of the 2 cores, SIPp's callers besides."
+        ),
+    )
+    assert run.cpu_budget({"D": ModeResult("D", (step("D", 10),))}, cores=2) == ()
