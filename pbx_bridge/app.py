@@ -63,8 +63,6 @@ def screening_config(settings: Settings) -> ScreeningConfig:
         listen_seconds=settings.listen_seconds,
         await_55_seconds=settings.await_55_seconds,
         silent_policy=SilentPolicy(settings.silent_policy),
-        talk_silence_ms=settings.talk_silence_ms,
-        talk_threshold=settings.talk_threshold,
         priority_55=settings.priority_55,
         priority_speech=settings.priority_speech,
         priority_silent=settings.priority_silent,

@@ -201,6 +201,8 @@ def placeholders(settings: Settings, root: Path | None) -> dict[str, str]:
         "CALLBACK_RING_SECONDS": str(settings.callback_ring_seconds),
         "TRUNK_CONTACT": settings.trunk_contact,
         "MAIN_QUEUE": MAIN_QUEUE,
+        "TALK_SILENCE_MS": str(settings.talk_silence_ms),
+        "TALK_THRESHOLD": str(settings.talk_threshold),
     }
 
 

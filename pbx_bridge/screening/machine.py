@@ -30,7 +30,6 @@ from pbx_bridge.screening.model import (
     Command,
     CommandFailed,
     ContinueToQueue,
-    DetectTalk,
     DtmfReceived,
     Event,
     Hangup,
@@ -89,8 +88,6 @@ class ScreeningConfig:
     listen_seconds: float = 5.0  # after the greeting ends, wait this long for speech
     await_55_seconds: float = 10.0  # after the 55 prompt ends, wait this long for 55
     silent_policy: SilentPolicy = SilentPolicy.QUEUE
-    talk_silence_ms: int = 1200  # DetectTalk parameters
-    talk_threshold: int = 128
     priority_55: int = 10  # app_queue QUEUE_PRIO: higher served first
     priority_speech: int = 5
     priority_silent: int = 1
@@ -215,10 +212,8 @@ def _answered(call: Call, event: Answered, config: ScreeningConfig) -> Outcome:
     answered = replace(_note(call, event.at, kind.ANSWERED), answered_at=event.at)
     if call.phase is not Phase.ANSWERING or not call.in_stasis:
         return answered, []
-    greet: list[Command] = [
-        DetectTalk(config.talk_silence_ms, config.talk_threshold),
-        Play(config.greeting, playback_id(call.channel_id, GREETING_PLAYBACK)),
-    ]
+    # TALK_DETECT is already on: the dialplan sets it before Stasis (one ARI request less).
+    greet: list[Command] = [Play(config.greeting, playback_id(call.channel_id, GREETING_PLAYBACK))]
     return replace(answered, phase=Phase.GREETING), greet
 
 

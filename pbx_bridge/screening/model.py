@@ -235,14 +235,6 @@ class WatchHangup:
 
 
 @dataclass(frozen=True)
-class DetectTalk:
-    """Turn on TALK_DETECT on the channel (silence and talking thresholds, Asterisk's units)."""
-
-    silence_ms: int
-    talking_threshold: int
-
-
-@dataclass(frozen=True)
 class Play:
     prompt: str  # a sound name, e.g. "pbx-bridge/greeting"
     playback_id: str
@@ -286,7 +278,6 @@ class StoreRecord:
 Command = (
     Answer
     | WatchHangup
-    | DetectTalk
     | Play
     | StopPlayback
     | StartTimer

@@ -26,7 +26,6 @@ from pbx_bridge.screening.model import (
     Command,
     CommandFailed,
     ContinueToQueue,
-    DetectTalk,
     DtmfReceived,
     Event,
     Hangup,
@@ -92,6 +91,11 @@ _CHANNEL_EVENTS: dict[str, Callable[[dict[str, Any], datetime], Event]] = {
         at, int(m.get("cause", 0)), str(m.get("cause_txt", ""))
     ),
 }
+
+
+def screening(priority: int, reason: str, flags: tuple[str, ...]) -> str:
+    """PBX_BRIDGE_SCREENING, "<QUEUE_PRIO>/<reason>[,<flag>...]": "10/pressed_55,cannot_speak"."""
+    return f"{priority}/" + ",".join([str(reason), *flags])
 
 
 # Every ARI event type the controller reads; Asterisk is asked to send no other.
@@ -320,10 +324,6 @@ class ScreeningController:
                 await self._ari.answer(channel_id)
             case WatchHangup():
                 await self._ari.subscribe(f"channel:{channel_id}")
-            case DetectTalk(silence_ms=silence_ms, talking_threshold=threshold):
-                await self._ari.set_variable(
-                    channel_id, "TALK_DETECT(set)", f"{silence_ms},{threshold}"
-                )
             case Play(prompt=prompt, playback_id=playback_id):
                 await self._ari.play(channel_id, f"sound:{prompt}", playback_id)
             case StopPlayback(playback_id=playback_id):
@@ -344,10 +344,10 @@ class ScreeningController:
         self, channel_id: str, reason: str, priority: int, flags: tuple[str, ...]
     ) -> None:
         log.info("call.to_queue", reason=str(reason), priority=priority, flags=list(flags))
-        # app_queue reads QUEUE_PRIO when the caller joins; the flags travel with the call
-        # (the call taker's screen shows "caller cannot speak, pressed 55").
-        await self._ari.set_variable(channel_id, "QUEUE_PRIO", str(priority))
+        # One variable, one request: the dialplan cuts it into QUEUE_PRIO (app_queue reads it
+        # when the caller joins) and the flags that travel with the call ("pressed_55,
+        # cannot_speak": the call taker's screen shows the caller cannot speak).
         await self._ari.set_variable(
-            channel_id, "PBX_BRIDGE_SCREENING", ",".join([str(reason), *flags])
+            channel_id, "PBX_BRIDGE_SCREENING", screening(priority, reason, flags)
         )
         await self._ari.continue_in_dialplan(channel_id, self._queue_context)

@@ -22,7 +22,6 @@ from pbx_bridge.screening.model import (
     Command,
     CommandFailed,
     ContinueToQueue,
-    DetectTalk,
     Disposition,
     DtmfReceived,
     Event,
@@ -157,11 +156,12 @@ def test_an_adopted_call_is_not_screened_when_asterisk_reports_it_up() -> None:
 # --- answer and greeting ----------------------------------------------------------------------
 
 
-def test_once_answered_talk_detection_starts_and_the_greeting_plays() -> None:
+def test_once_answered_the_greeting_plays() -> None:
+    # Talk detection is on already: the dialplan sets TALK_DETECT before Stasis.
     call, commands = then([], Answered(at(0.1)))
     assert call.phase is Phase.GREETING
     assert call.answered_at == at(0.1)
-    assert commands == [DetectTalk(1200, 128), Play("pbx-bridge/greeting", GREETING_ID)]
+    assert commands == [Play("pbx-bridge/greeting", GREETING_ID)]
 
 
 def test_a_duplicate_answer_is_ignored() -> None:
@@ -541,7 +541,7 @@ playback_ids = st.sampled_from([GREETING_ID, PRESS55_ID, CLOSING_ID, "chan-2-gre
 timer_names = st.sampled_from(["listen", "await_55", "other"]) | st.text(max_size=6)
 digits = st.sampled_from([*"5555", *"0123456789*#"])
 command_names = st.sampled_from(
-    ["Answer", "Play", "ContinueToQueue", "Hangup", "DetectTalk", "StopPlayback", "CancelTimer"]
+    ["Answer", "Play", "ContinueToQueue", "Hangup", "WatchHangup", "StopPlayback", "CancelTimer"]
 )
 causes_ = st.integers(0, 127)
 

@@ -72,14 +72,14 @@ def test_every_kind_of_the_vocabulary_is_distinct_and_listed() -> None:
 
 
 def test_a_command_failing_after_the_callers_hang_up_is_not_a_queued_call() -> None:
-    # Seen in a Kendari replay: the caller hung up 3 ms after our answer; TALK_DETECT failed
-    # with 409 (not in Stasis) and we learnt that before the hang-up's own event.
+    # Seen in a Kendari replay: the caller hung up 3 ms after our answer; setting a channel
+    # variable failed with 409 (not in Stasis) and we learnt that before the hang-up's own event.
     t0 = datetime(2026, 11, 25, 16, 29, 52, 773000, tzinfo=UTC)
     ms = timedelta(milliseconds=1)
     timeline = [
         TimelineEntry(t0, policy.ARRIVED),
         TimelineEntry(t0 + 7 * ms, policy.ANSWERED),
-        TimelineEntry(t0 + 13.184 * ms, policy.COMMAND_FAILED, "DetectTalk: 409"),
+        TimelineEntry(t0 + 13.184 * ms, policy.COMMAND_FAILED, "ContinueToQueue: 409"),
         TimelineEntry(t0 + 13.184 * ms, policy.QUEUED, "command_failed prio=5"),
         TimelineEntry(t0 + 10 * ms, policy.HANGUP_REQUESTED),
         TimelineEntry(t0 + 10 * ms, policy.LEFT_STASIS),
