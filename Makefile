@@ -9,7 +9,7 @@ PYTHON ?= python3
 help:
 	@echo "make run    build/reuse the Asterisk sandbox, start it and the controller (SQLite, web API)"
 	@echo "make test   ruff, mypy and every test, the ones against the real Asterisk and SIPp included"
-	@echo "make bench  D / S0 / S on one Asterisk, stepped until calls fail: BENCHMARKS.md (~20 min)"
+	@echo "make bench  D / S0 / S on one Asterisk, stepped until calls fail: BENCHMARKS.md (~25 min)"
 	@echo "make replay Kendari's first 20 days (5,982 calls) in about 12 minutes, checked call by call"
 	@echo "make down   stop the sandbox"
 

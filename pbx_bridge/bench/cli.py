@@ -66,7 +66,7 @@ def bench_command(
     """Measure D (plain dialplan: Answer, TALK_DETECT, Queue), S0 (a Stasis hop that continues
     at once) and S (the full controller) on the sandbox's one Asterisk: the highest call rate
     each holds with no failed call (SER), answer latency, CPU per call, event-loop lag,
-    memory per held call; then the ratios S/D. Takes about 20 minutes.
+    memory per held call; then the ratios S/D. Takes about 25 minutes.
 
     Needs the sandbox and no controller running (it starts its own, with a throwaway
     database). Writes OUT, docs/bench/latency.png and docs/bench/results.json.

@@ -19,6 +19,7 @@ SMALL = Plan(
     held_seconds=8,
     soak_seconds=10,
     soak_rate=4,
+    recovery_seconds=3,
 )
 
 
