@@ -369,6 +369,15 @@ def processes_in_root(root: Path) -> list[int]:
     return found
 
 
+def _start_new_cdr(inst: Path) -> None:
+    """Each sandbox start writes a new CDR file (the previous one is kept as .1). The sandbox
+    is for trying and testing: a controller started on it then reconciles this session's
+    calls, not every replay and benchmark run since the sandbox was built (tens of thousands)."""
+    cdr = inst / "log" / "cdr-custom" / "pbx-bridge-cdr.csv"
+    if cdr.exists():
+        cdr.replace(cdr.with_name(cdr.name + ".1"))
+
+
 def up(settings: Settings, progress: Progress | None = None, timeout: float = 30.0) -> int:
     """Build if needed, render, start Asterisk and wait for ARI. A second `up` changes nothing."""
     pid = asterisk_pid(settings)
@@ -385,6 +394,7 @@ def up(settings: Settings, progress: Progress | None = None, timeout: float = 30
     render(settings, progress)
     _mount(root)
     inst = instance_dir(settings)
+    _start_new_cdr(inst)
     _say(progress, "starting Asterisk as user asterisk")
     # Asterisk daemonizes itself: the launcher returns once it has forked, and the daemon
     # outlives this process (it is the sandbox, not a child of whoever started it).
