@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from pbx_bridge.app import agencies, handoff_policy
 from pbx_bridge.asterisk import sandbox
 from pbx_bridge.asterisk.ami import AmiClient
@@ -93,28 +95,26 @@ async def _progress(
 
 
 async def _settled_records(
-    settings: Settings, calls: list[PlannedCall], since: datetime, say: Say
+    engine: AsyncEngine, calls: list[PlannedCall], since: datetime, say: Say
 ) -> None:
-    engine = make_engine(settings.effective_database_url())
-    try:
-        seen, quiet_since = -1, time.monotonic()
-        while time.monotonic() - quiet_since < SETTLE_SECONDS:
-            count = len(await recorded(engine, calls, since))
-            if count == len(calls):
-                return
-            if count != seen:
-                seen, quiet_since = count, time.monotonic()
-            await asyncio.sleep(1)
-        say(f"  {len(calls) - seen} calls still without a record after {SETTLE_SECONDS:.0f} s")
-    finally:
-        await engine.dispose()
+    seen, quiet_since = -1, time.monotonic()
+    while time.monotonic() - quiet_since < SETTLE_SECONDS:
+        count = len(await recorded(engine, calls, since))
+        if count == len(calls):
+            return
+        if count != seen:
+            seen, quiet_since = count, time.monotonic()
+        await asyncio.sleep(1)
+    say(f"  {len(calls) - seen} calls still without a record after {SETTLE_SECONDS:.0f} s")
 
 
 async def _verdict(
     settings: Settings, calls: list[PlannedCall], since: datetime, say: Say
 ) -> Reconciliation:
+    """Wait for the records, file the planned emergencies, then judge the store."""
     engine = make_engine(settings.effective_database_url())
     try:
+        await _settled_records(engine, calls, since, say)
         records = await recorded(engine, calls, since)
         dispatch = DispatchService(
             DispatchRepository(engine),
@@ -195,7 +195,6 @@ async def replay(
         for caller in callers:
             if caller.process.returncode != 0 and caller.errors():
                 say(f"SIPp {caller.behaviour} ended with errors: {caller.errors()[-600:]}")
-        await _settled_records(settings, calls, since, say)
         reconciliation = await _verdict(settings, calls, since, say)
     result = ReplayResult(reconciliation, len(calls), time.monotonic() - started, failed, out_dir)
     _write_summary(result, mix, scale, seed)
