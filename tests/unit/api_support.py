@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pbx_bridge.app import centre_reports
@@ -17,6 +22,7 @@ from pbx_bridge.dispatch.services import DispatchService
 from pbx_bridge.queue.takers import load_takers
 from pbx_bridge.screening.model import Call, Phase, TimelineEntry
 from pbx_bridge.screening.policy import Thresholds
+from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.privacy import PrivacyRepository
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.users import Role, UserRepository
@@ -126,3 +132,19 @@ async def build_api(
     )
     app = build_web_app(health or Health(lambda: True, lambda: False, database_ok), parts)
     return Api(app, parts, clock, ami, tokens)
+
+
+# Fixtures for the API test modules, imported by them: the API over one SQLite file (these
+# modules replace the two-backend `engine` of tests/unit/conftest.py), and a client for it.
+@pytest.fixture(name="engine")
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'api.db'}")
+    await migrate(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(name="client")
+async def api_client(api: Api) -> AsyncIterator[TestClient[Any, Any]]:
+    async with TestClient(TestServer(api.app)) as client:
+        yield client

@@ -4,40 +4,23 @@ worklist, the wallboard (the centre report's own figures), an agency closing its
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pbx_bridge.queue.takers import MAIN_QUEUE
 from pbx_bridge.screening.model import Call, Phase, TimelineEntry
 from pbx_bridge.screening.policy import Thresholds
-from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.repository import CallRepository
-from tests.unit.api_support import T0, Api, build_api, ended_call
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'api.db'}")
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
+from tests.unit.api_support import T0, Api, api_client, build_api, ended_call, sqlite_engine  # noqa: F401 - fixtures
 
 
 @pytest.fixture
 async def api(engine: AsyncEngine) -> Api:
     return await build_api(engine, calls=2)
-
-
-@pytest.fixture
-async def client(api: Api) -> AsyncIterator[TestClient[Any, Any]]:
-    async with TestClient(TestServer(api.app)) as client:
-        yield client
 
 
 async def _json(response: Any, status: int = 200) -> Any:

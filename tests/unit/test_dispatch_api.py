@@ -3,35 +3,18 @@ only verified incidents handed off, and escalation over a fake clock."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pbx_bridge.store.database import make_engine, migrate
-from tests.unit.api_support import Api, build_api
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'api.db'}")
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
+from tests.unit.api_support import Api, api_client, build_api, sqlite_engine  # noqa: F401 - fixtures
 
 
 @pytest.fixture
 async def api(engine: AsyncEngine) -> Api:
     return await build_api(engine, calls=4)
-
-
-@pytest.fixture
-async def client(api: Api) -> AsyncIterator[TestClient[Any, Any]]:
-    async with TestClient(TestServer(api.app)) as client:
-        yield client
 
 
 class Calls:
