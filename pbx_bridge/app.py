@@ -7,107 +7,49 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import structlog
 from aiohttp import web
-from pydantic import SecretStr
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from pbx_bridge import metrics
 from pbx_bridge.asterisk.ami import AmiAuthError, AmiClient, AmiUnavailable
 from pbx_bridge.asterisk.ari import AriClient, AriError, AriUnavailable
 from pbx_bridge.config import Settings
-from pbx_bridge.dispatch.agencies import Agencies, AgencyConfigError, load_agencies
 from pbx_bridge.dispatch.escalation import escalate_forever
-from pbx_bridge.dispatch.figures import IncidentFigures
-from pbx_bridge.dispatch.model import HandoffPolicy
 from pbx_bridge.dispatch.repository import DispatchRepository
 from pbx_bridge.dispatch.services import DispatchService
 from pbx_bridge.errors import StartupError
 from pbx_bridge.loop_lag import watch_loop_lag
 from pbx_bridge.queue import tracking
 from pbx_bridge.queue.resync import resync
-from pbx_bridge.queue.takers import Taker, TakerConfigError, load_takers
 from pbx_bridge.reconcile.service import reconcile_file
-from pbx_bridge.reports.service import Reports, report_zone
-from pbx_bridge.screening.machine import ScreeningConfig
-from pbx_bridge.screening.model import Call, SilentPolicy
-from pbx_bridge.screening.policy import Thresholds
+from pbx_bridge.reports.service import report_zone
+from pbx_bridge.screening.model import Call
 from pbx_bridge.screening.runtime import ScreeningController
-from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.privacy import PrivacyRepository
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.spool import CallSpool
 from pbx_bridge.store.users import UserRepository
 from pbx_bridge.store.writer import SpoolingWriter
-from pbx_bridge.web import metrics
 from pbx_bridge.web.api import ApiParts, Health, build_web_app
 from pbx_bridge.web.auth import Authenticator
 from pbx_bridge.web.events import EventBus
+from pbx_bridge.wiring import (
+    SANDBOX_HINT,
+    agencies,
+    call_takers,
+    cdr_file,
+    centre_reports,
+    handoff_policy,
+    open_store,
+    require_secret,
+    screening_config,
+    thresholds,
+)
 
 log = structlog.get_logger(__name__)
-
-SANDBOX_HINT = "run `pbx-bridge sandbox up` (it generates the sandbox's credentials)"
-
-
-def screening_config(settings: Settings) -> ScreeningConfig:
-    return ScreeningConfig(
-        greeting=settings.greeting_prompt,
-        press_55_prompt=settings.press_55_prompt,
-        closing_prompt=settings.closing_prompt,
-        listen_seconds=settings.listen_seconds,
-        await_55_seconds=settings.await_55_seconds,
-        silent_policy=SilentPolicy(settings.silent_policy),
-        priority_55=settings.priority_55,
-        priority_speech=settings.priority_speech,
-        priority_silent=settings.priority_silent,
-    )
-
-
-def thresholds(settings: Settings) -> Thresholds:
-    return Thresholds(
-        valid_min_seconds=settings.valid_min_seconds,
-        hung_up_immediately_seconds=settings.hung_up_immediately_seconds,
-    )
-
-
-def handoff_policy(settings: Settings) -> HandoffPolicy:
-    return HandoffPolicy(
-        ack_timeout=timedelta(seconds=settings.handoff_ack_timeout_seconds),
-        supervisor_timeout=timedelta(seconds=settings.handoff_supervisor_timeout_seconds),
-    )
-
-
-def agencies(settings: Settings) -> Agencies:
-    try:
-        return load_agencies(settings.agencies_file)
-    except AgencyConfigError as error:
-        raise StartupError("agencies_file", str(error)) from error
-
-
-def centre_reports(engine: AsyncEngine, zone: ZoneInfo) -> Reports:
-    """The reports over the store, the incident records' figures included (CLI and API alike)."""
-    return Reports(engine, zone, dispatch=IncidentFigures(engine))
-
-
-def call_takers(settings: Settings) -> tuple[Taker, ...]:
-    try:
-        return tuple(load_takers(settings.call_takers_file))
-    except (OSError, TakerConfigError) as error:
-        raise StartupError("call_takers_file", str(error)) from error
-
-
-def cdr_file(settings: Settings) -> Path:
-    if settings.cdr_file is not None:
-        return settings.cdr_file
-    from pbx_bridge.asterisk.sandbox import instance_dir  # noqa: PLC0415 - sandbox default only
-
-    return instance_dir(settings) / "log" / "cdr-custom" / "pbx-bridge-cdr.csv"
 
 
 async def reconcile_forever(
@@ -153,28 +95,6 @@ async def purge_numbers_daily(privacy: PrivacyRepository, days: int) -> None:
         except Exception:
             log.exception("retention.failed")
         await asyncio.sleep(24 * 3600)
-
-
-def require_secret(value: SecretStr | None, setting: str) -> str:
-    if value is None or not value.get_secret_value():
-        raise StartupError(setting, f"not set: {SANDBOX_HINT} or set it in pbx-bridge.env")
-    return value.get_secret_value()
-
-
-async def open_store(settings: Settings) -> AsyncEngine:
-    url = settings.effective_database_url()
-    shown = make_url(url).render_as_string(hide_password=True)
-    try:
-        engine = make_engine(url)
-    except Exception as error:
-        raise StartupError("database_url", f"{shown} is not a usable URL: {error}") from error
-    try:
-        await asyncio.wait_for(migrate(engine), 15)
-    except Exception as error:
-        await engine.dispose()
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise StartupError("database_url", f"cannot open {shown}: {reason}") from error
-    return engine
 
 
 async def check_ari(ari: AriClient, settings: Settings) -> None:

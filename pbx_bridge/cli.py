@@ -19,17 +19,17 @@ from pbx_bridge.asterisk.prompts import (
     build_prompts,
     load_core_sounds,
 )
-from pbx_bridge.bench.cli import bench_command
-from pbx_bridge.callbacks.cli import callbacks
-from pbx_bridge.cli_common import cli_settings, fail, say
+from pbx_bridge.commands.bench import bench_command
+from pbx_bridge.commands.callbacks import callbacks
+from pbx_bridge.commands.common import cli_settings, fail, say
+from pbx_bridge.commands.replay import replay_command
+from pbx_bridge.commands.reports import report, stats
+from pbx_bridge.commands.store import calls, migrate, purge_numbers, reconcile, retag, users
+from pbx_bridge.commands.takers import takers
 from pbx_bridge.config import sandbox_env_file
 from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import configure_logging
-from pbx_bridge.queue.cli import takers
-from pbx_bridge.replay.cli import replay_command
-from pbx_bridge.reports.cli import report, stats
 from pbx_bridge.sipp.runner import run_scenario
-from pbx_bridge.store.cli import calls, migrate, purge_numbers, reconcile, retag, users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

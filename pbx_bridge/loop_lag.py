@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from pbx_bridge.web import metrics
+from pbx_bridge import metrics
 
 
 async def watch_loop_lag(interval: float = 0.1) -> None:

@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pbx_bridge.screening import policy
+from pbx_bridge.screening import timeline as kind
 from pbx_bridge.screening.model import Call, Phase, QueueReason, TimelineEntry
+from pbx_bridge.screening.wire import FALLBACK, parse_userfield
 
 COLUMNS = (
     "uniqueid", "linkedid", "src", "clid", "start", "answer", "end",
@@ -100,28 +101,29 @@ def merge_legs(legs: Iterable[CdrLeg]) -> dict[str, CdrLeg]:
 
 def _screening_entries(leg: CdrLeg, at: datetime) -> list[TimelineEntry]:
     """What the userfield and the last application say about screening and the queue."""
-    reason, *_flags = leg.userfield.split(",") if leg.userfield else [""]
+    userfield = parse_userfield(leg.userfield)
+    reason = FALLBACK if userfield.fallback else userfield.reason
     entries = []
     if reason == QueueReason.PRESSED_55:
-        entries.append(TimelineEntry(at, policy.PRESSED_55, "cdr"))
+        entries.append(TimelineEntry(at, kind.PRESSED_55, "cdr"))
     elif reason == QueueReason.SILENT:
-        entries.append(TimelineEntry(at, policy.SILENT, "cdr"))
+        entries.append(TimelineEntry(at, kind.SILENT, "cdr"))
     elif reason == QueueReason.SPEECH:
-        entries.append(TimelineEntry(at, policy.SPEECH, "cdr"))
+        entries.append(TimelineEntry(at, kind.SPEECH, "cdr"))
     if reason or leg.lastapp == "Queue":
-        entries.append(TimelineEntry(at, policy.QUEUED, reason or "dialplan"))
+        entries.append(TimelineEntry(at, kind.QUEUED, reason or "dialplan"))
     return entries
 
 
 def to_call(leg: CdrLeg) -> Call:
     """A call record made from Asterisk's CDR alone (flagged by a "reconciled" entry)."""
-    timeline = [TimelineEntry(leg.start, policy.ARRIVED, "cdr")]
+    timeline = [TimelineEntry(leg.start, kind.ARRIVED, "cdr")]
     if leg.answer is not None:
-        timeline.append(TimelineEntry(leg.answer, policy.ANSWERED, "cdr"))
+        timeline.append(TimelineEntry(leg.answer, kind.ANSWERED, "cdr"))
         timeline += _screening_entries(leg, leg.answer)
-    timeline.append(TimelineEntry(leg.end, policy.HUNG_UP, "cdr"))
-    timeline.append(TimelineEntry(leg.end, RECONCILED, "cdr"))
-    reason = leg.userfield.split(",")[0] if leg.userfield else ""
+    timeline.append(TimelineEntry(leg.end, kind.HUNG_UP, "cdr"))
+    timeline.append(TimelineEntry(leg.end, kind.RECONCILED, "cdr"))
+    reason = parse_userfield(leg.userfield).reason
     return Call(
         channel_id=leg.uniqueid,
         caller_number=leg.src,
@@ -137,6 +139,3 @@ def to_call(leg: CdrLeg) -> Call:
         queue_reason=QueueReason(reason) if reason in set(QueueReason) else None,
         timeline=tuple(timeline),
     )
-
-
-RECONCILED = "reconciled"  # the record was made from Asterisk's CDR, not from live events

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pbx_bridge.app import agencies, handoff_policy
 from pbx_bridge.asterisk import sandbox
 from pbx_bridge.asterisk.ami import AmiClient
 from pbx_bridge.config import Settings
@@ -29,6 +28,7 @@ from pbx_bridge.replay.plan import PlannedCall, plan, write_truth
 from pbx_bridge.replay.records import file_emergencies, recorded
 from pbx_bridge.replay.verdict import Reconciliation, reconcile
 from pbx_bridge.store.database import make_engine
+from pbx_bridge.wiring import agencies, handoff_policy
 
 Say = Callable[[str], None]
 # After the last caller's SIPp ends, records still arrive (the controller writes on hang-up,

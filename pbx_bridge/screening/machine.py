@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from pbx_bridge.screening import policy as kind  # the timeline's vocabulary: one, shared
+from pbx_bridge.screening import timeline as kind
 from pbx_bridge.screening.causes import describe
 from pbx_bridge.screening.model import (
     AgentCompleted,

@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 
+from pbx_bridge import metrics
 from pbx_bridge.asterisk.ari import CONNECTED, AriClient, AriError, AriUnavailable
 from pbx_bridge.screening import machine
 from pbx_bridge.screening.machine import ScreeningConfig
@@ -43,7 +44,6 @@ from pbx_bridge.screening.model import (
     TimerFired,
     WatchHangup,
 )
-from pbx_bridge.web import metrics
 
 log = structlog.get_logger(__name__)
 

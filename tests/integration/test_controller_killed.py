@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from pbx_bridge.app import cdr_file
 from pbx_bridge.config import Settings
 from pbx_bridge.sipp.runner import SippResult, random_caller, run_scenario
+from pbx_bridge.wiring import cdr_file
 from tests.integration.conftest import (
     Controller,
     ari_get,

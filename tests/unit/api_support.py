@@ -14,7 +14,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pbx_bridge.app import centre_reports
 from pbx_bridge.dispatch.agencies import load_agencies
 from pbx_bridge.dispatch.model import HandoffPolicy
 from pbx_bridge.dispatch.repository import DispatchRepository
@@ -29,6 +28,7 @@ from pbx_bridge.store.users import Role, UserRepository
 from pbx_bridge.web.api import ApiParts, Health, build_web_app
 from pbx_bridge.web.auth import Authenticator
 from pbx_bridge.web.events import EventBus
+from pbx_bridge.wiring import centre_reports
 from tests.fake_ami import FakeAmi
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)  # 15:00 in Jakarta, the reports' default zone

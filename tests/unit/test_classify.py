@@ -29,7 +29,8 @@ from pbx_bridge.screening.model import (
     TimerFired,
     Validity,
 )
-from pbx_bridge.screening.policy import (
+from pbx_bridge.screening.policy import Thresholds, classify
+from pbx_bridge.screening.timeline import (
     ADOPTED,
     AGENT_CONNECTED,
     ANSWERED,
@@ -43,8 +44,6 @@ from pbx_bridge.screening.policy import (
     QUEUED,
     SILENT,
     SPEECH,
-    Thresholds,
-    classify,
 )
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pbx_bridge.screening import policy as kind
+from pbx_bridge.screening import timeline as kind
 from pbx_bridge.screening.model import Call, Phase, QueueReason, TimelineEntry
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.repository import CallRepository

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pbx_bridge.app import agencies
 from pbx_bridge.config import Settings
 from pbx_bridge.dispatch import escalation
 from pbx_bridge.dispatch.model import (
@@ -24,6 +23,7 @@ from pbx_bridge.dispatch.services import Conflict, DispatchService, IncidentDraf
 from pbx_bridge.errors import StartupError
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.users import Role, User
+from pbx_bridge.wiring import agencies
 from tests.unit.api_support import Api, build_api
 
 CT = User("ct", Role.CALL_TAKER)

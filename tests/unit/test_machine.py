@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pbx_bridge.screening import causes, machine, policy
+from pbx_bridge.screening import timeline as kind
 from pbx_bridge.screening.machine import ScreeningConfig
 from pbx_bridge.screening.model import (
     AgentCompleted,
@@ -611,7 +612,7 @@ def check_step(
     # The timeline only grows, and every new entry carries the event's own time.
     assert after.timeline[: len(before.timeline)] == before.timeline
     assert all(entry.at == event.at for entry in after.timeline[len(before.timeline) :])
-    assert {entry.kind for entry in after.timeline} <= policy.KINDS
+    assert {entry.kind for entry in after.timeline} <= kind.KINDS
     if before.phase is Phase.ENDED:
         assert commands == []
     if any(isinstance(c, ContinueToQueue) for c in commands):
@@ -685,7 +686,7 @@ def test_a_silent_caller_is_hung_up_only_under_the_hangup_policy(
 ) -> None:
     """Harmless events never change the outcome of a silent call: queued, or closed and hung up."""
     call = play_out(config, sequence, adopted=False)
-    hung_up_by_us = policy.HANGUP_SENT in kinds(call)
+    hung_up_by_us = kind.HANGUP_SENT in kinds(call)
     assert hung_up_by_us is (config.silent_policy is SilentPolicy.HANGUP)
     assert (call.queue_reason is QueueReason.SILENT) is not hung_up_by_us
     assert policy.classify_call(call, policy.Thresholds()) == (Validity.INVALID, Disposition.SILENT)

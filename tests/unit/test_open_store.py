@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pbx_bridge.app import open_store
 from pbx_bridge.config import Settings
 from pbx_bridge.errors import StartupError
+from pbx_bridge.wiring import open_store
 from tests.pg import free_port
 
 

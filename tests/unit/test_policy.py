@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from pbx_bridge.screening import policy
+from pbx_bridge.screening import timeline as kind
 from pbx_bridge.screening.model import Call, Disposition, TimelineEntry, Validity
 from pbx_bridge.screening.policy import Thresholds, classify, classify_call, connected_seconds
 
@@ -42,9 +42,9 @@ def test_the_default_thresholds_are_kendaris() -> None:
 
 def test_classify_call_classifies_the_calls_timeline() -> None:
     timeline = (
-        TimelineEntry(T0, policy.ARRIVED),
-        TimelineEntry(T0, policy.ANSWERED),
-        TimelineEntry(T0 + timedelta(seconds=1), policy.HUNG_UP, "16"),
+        TimelineEntry(T0, kind.ARRIVED),
+        TimelineEntry(T0, kind.ANSWERED),
+        TimelineEntry(T0 + timedelta(seconds=1), kind.HUNG_UP, "16"),
     )
     call = replace(CALL, timeline=timeline)
     verdict = classify_call(call, Thresholds())
@@ -64,11 +64,11 @@ def test_classify_reads_the_timeline_not_the_calls_fields() -> None:
 def test_every_kind_of_the_vocabulary_is_distinct_and_listed() -> None:
     constants = {
         name: value
-        for name, value in vars(policy).items()
+        for name, value in vars(kind).items()
         if name.isupper() and isinstance(value, str)
     }
     assert len(set(constants.values())) == len(constants)
-    assert set(constants.values()) == policy.KINDS
+    assert set(constants.values()) == kind.KINDS
 
 
 def test_a_command_failing_after_the_callers_hang_up_is_not_a_queued_call() -> None:
@@ -77,13 +77,13 @@ def test_a_command_failing_after_the_callers_hang_up_is_not_a_queued_call() -> N
     t0 = datetime(2026, 11, 25, 16, 29, 52, 773000, tzinfo=UTC)
     ms = timedelta(milliseconds=1)
     timeline = [
-        TimelineEntry(t0, policy.ARRIVED),
-        TimelineEntry(t0 + 7 * ms, policy.ANSWERED),
-        TimelineEntry(t0 + 13.184 * ms, policy.COMMAND_FAILED, "ContinueToQueue: 409"),
-        TimelineEntry(t0 + 13.184 * ms, policy.QUEUED, "command_failed prio=5"),
-        TimelineEntry(t0 + 10 * ms, policy.HANGUP_REQUESTED),
-        TimelineEntry(t0 + 10 * ms, policy.LEFT_STASIS),
-        TimelineEntry(t0 + 13 * ms, policy.HUNG_UP, "16"),
+        TimelineEntry(t0, kind.ARRIVED),
+        TimelineEntry(t0 + 7 * ms, kind.ANSWERED),
+        TimelineEntry(t0 + 13.184 * ms, kind.COMMAND_FAILED, "ContinueToQueue: 409"),
+        TimelineEntry(t0 + 13.184 * ms, kind.QUEUED, "command_failed prio=5"),
+        TimelineEntry(t0 + 10 * ms, kind.HANGUP_REQUESTED),
+        TimelineEntry(t0 + 10 * ms, kind.LEFT_STASIS),
+        TimelineEntry(t0 + 13 * ms, kind.HUNG_UP, "16"),
     ]
     assert classify(timeline, Thresholds()) == (
         Validity.INVALID,

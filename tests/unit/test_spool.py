@@ -8,13 +8,13 @@ from pathlib import Path
 
 from prometheus_client import REGISTRY
 
+from pbx_bridge import metrics
 from pbx_bridge.screening.model import Call, TimelineEntry
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.spool import CallSpool
 from pbx_bridge.store.writer import SpoolingWriter
-from pbx_bridge.web import metrics
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 

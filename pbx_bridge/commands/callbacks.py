@@ -9,15 +9,15 @@ from typing import Any
 
 import click
 
-from pbx_bridge.app import open_store, thresholds
 from pbx_bridge.asterisk.ami import AmiClient
 from pbx_bridge.callbacks.service import call_back
-from pbx_bridge.cli_common import cli_settings, fail, say
+from pbx_bridge.commands.common import cli_settings, fail, say
+from pbx_bridge.commands.takers import taker_by_id, with_ami
 from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import mask_number
-from pbx_bridge.queue.cli import taker_by_id, with_ami
 from pbx_bridge.store.callbacks import CallbackNotFound, CallbackRepository
 from pbx_bridge.store.repository import CallRepository
+from pbx_bridge.wiring import open_store, thresholds
 
 
 @click.group(invoke_without_command=True)

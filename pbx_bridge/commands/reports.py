@@ -10,13 +10,13 @@ from typing import Any
 
 import click
 
-from pbx_bridge.app import centre_reports, open_store
-from pbx_bridge.cli_common import cli_settings, fail
+from pbx_bridge.commands.common import cli_settings, fail
 from pbx_bridge.config import Settings
 from pbx_bridge.errors import StartupError
 from pbx_bridge.reports.model import Granularity, Period
 from pbx_bridge.reports.render import report_csv, report_table, stats_csv, stats_table
 from pbx_bridge.reports.service import Reports, report_zone
+from pbx_bridge.wiring import centre_reports, open_store
 
 ReportWork = Callable[[Reports, Period], Awaitable[Any]]
 LOCAL_DAY = click.DateTime(formats=["%Y-%m-%d"])

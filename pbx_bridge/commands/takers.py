@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from pbx_bridge.asterisk.ami import AmiAuthError, AmiClient, AmiUnavailable
-from pbx_bridge.cli_common import fail
+from pbx_bridge.commands.common import fail
 from pbx_bridge.config import Settings, load_settings
 from pbx_bridge.queue import members
 from pbx_bridge.queue.takers import Taker, TakerConfigError, load_takers, sip_password

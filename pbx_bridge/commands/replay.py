@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from pbx_bridge.asterisk.sandbox import SandboxError
-from pbx_bridge.cli_common import cli_settings, fail, say
+from pbx_bridge.commands.common import cli_settings, fail, say
 from pbx_bridge.replay.controller import ControllerError
 from pbx_bridge.replay.mix import MixError, load_mix, shipped
 from pbx_bridge.replay.run import ReplayError, replay

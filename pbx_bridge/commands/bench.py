@@ -12,7 +12,7 @@ import click
 from pbx_bridge.asterisk.sandbox import SandboxError
 from pbx_bridge.bench.render import chart, markdown
 from pbx_bridge.bench.run import BenchError, Plan, bench
-from pbx_bridge.cli_common import cli_settings, fail, say
+from pbx_bridge.commands.common import cli_settings, fail, say
 
 
 def _rates(text: str) -> tuple[float, ...]:

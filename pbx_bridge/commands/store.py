@@ -11,9 +11,7 @@ from typing import Any
 
 import click
 
-from pbx_bridge.app import cdr_file as default_cdr_file
-from pbx_bridge.app import open_store, thresholds
-from pbx_bridge.cli_common import cli_settings, fail, say
+from pbx_bridge.commands.common import cli_settings, fail, say
 from pbx_bridge.dispatch.agencies import AgencyConfigError, load_agencies
 from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import mask_number
@@ -21,6 +19,8 @@ from pbx_bridge.reconcile.service import reconcile_file
 from pbx_bridge.store.privacy import PrivacyRepository, PurgeResult
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.users import Role, User, UserExists, UserRepository
+from pbx_bridge.wiring import cdr_file as default_cdr_file
+from pbx_bridge.wiring import open_store, thresholds
 
 
 @click.command()
