@@ -27,6 +27,7 @@ from pbx_bridge.queue.resync import resync
 from pbx_bridge.reconcile.service import reconcile_file
 from pbx_bridge.reports.service import report_zone
 from pbx_bridge.screening.model import Call
+from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.runtime import ScreeningController
 from pbx_bridge.store.privacy import PrivacyRepository
 from pbx_bridge.store.repository import CallRepository
@@ -168,7 +169,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         )
         await start_ami(ami)
         stack.callback(ami.close)
-        calls = CallRepository(engine, thresholds(settings))
+        calls = CallRepository(engine, judge_by(thresholds(settings)))
 
         async def database_ok() -> bool:
             try:

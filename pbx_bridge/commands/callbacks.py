@@ -15,6 +15,7 @@ from pbx_bridge.commands.common import cli_settings, fail, say
 from pbx_bridge.commands.takers import taker_by_id, with_ami
 from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import mask_number
+from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.store.callbacks import CallbackNotFound, CallbackRepository
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.wiring import open_store, thresholds
@@ -44,7 +45,7 @@ def callbacks(ctx: click.Context, as_json: bool, show_numbers: bool, status: str
     async def fetch() -> list[dict[str, Any]]:
         engine = await open_store(settings)
         try:
-            items = await CallRepository(engine, thresholds(settings)).callbacks(status)
+            items = await CallRepository(engine, judge_by(thresholds(settings))).callbacks(status)
             attempts = CallbackRepository(engine)
             for item in items:
                 item["attempts"] = await attempts.attempts(item["id"])

@@ -16,6 +16,7 @@ from pbx_bridge.dispatch.agencies import AgencyConfigError, load_agencies
 from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import mask_number
 from pbx_bridge.reconcile.service import reconcile_file
+from pbx_bridge.screening.outcome import judge_by, reclassify_by
 from pbx_bridge.store.privacy import PrivacyRepository, PurgeResult
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.users import Role, User, UserExists, UserRepository
@@ -39,7 +40,7 @@ def calls(as_json: bool, limit: int, show_numbers: bool) -> None:
     async def fetch() -> list[dict[str, Any]]:
         engine = await open_store(settings)
         try:
-            repo = CallRepository(engine, thresholds(settings))
+            repo = CallRepository(engine, judge_by(thresholds(settings)))
             views = await repo.list(limit)
             if show_numbers:  # every clear view of a number is audited, here as in the API
                 shown = [view.id for view in views if view.caller_number]
@@ -85,7 +86,9 @@ def retag() -> None:
     async def run() -> tuple[int, int]:
         engine = await open_store(settings)
         try:
-            return await CallRepository(engine, thresholds(settings)).retag(thresholds(settings))
+            return await CallRepository(engine, judge_by(thresholds(settings))).retag(
+                reclassify_by(thresholds(settings))
+            )
         finally:
             await engine.dispose()
 
@@ -112,7 +115,7 @@ def reconcile(cdr_file: Path | None) -> None:
     async def run() -> tuple[int, int]:
         engine = await open_store(settings)
         try:
-            repo = CallRepository(engine, thresholds(settings))
+            repo = CallRepository(engine, judge_by(thresholds(settings)))
             result = await reconcile_file(path, repo, settle=timedelta(0))
         finally:
             await engine.dispose()

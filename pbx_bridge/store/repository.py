@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from pbx_bridge.screening.model import Call, TimelineEntry
-from pbx_bridge.screening.policy import Thresholds, classify, classify_call, connected_seconds
+from pbx_bridge.screening.outcome import REPEAT_WINDOW, Judge, Outcome, Reclassify
 from pbx_bridge.store.database import sessions
 from pbx_bridge.store.followups import add_followups
 from pbx_bridge.store.models import Callback, CallEvent, CallRecord
@@ -37,8 +37,8 @@ def _fit(value: str, column: InstrumentedAttribute[str]) -> str:
     return value[:length] if length else value
 
 
-def record_from_call(call: Call, thresholds: Thresholds) -> CallRecord:
-    validity, disposition = classify_call(call, thresholds)
+def record_from_call(call: Call, outcome: Outcome) -> CallRecord:
+    """The row for a call whose outcome the core has judged."""
     record = CallRecord(
         id=call.channel_id,
         caller_number=_fit(call.caller_number, CallRecord.caller_number),
@@ -47,10 +47,10 @@ def record_from_call(call: Call, thresholds: Thresholds) -> CallRecord:
         answered_at=call.answered_at,
         ended_at=call.ended_at,
         ring_seconds=_seconds(call.arrived_at, call.answered_at),
-        connected_seconds=(None if (s := connected_seconds(call)) is None else round(s, 3)),
+        connected_seconds=outcome.connected_seconds,
         total_seconds=_seconds(call.arrived_at, call.ended_at),
-        validity=validity.value,
-        disposition=disposition.value,
+        validity=outcome.validity.value,
+        disposition=outcome.disposition.value,
         queue_reason=call.queue_reason.value if call.queue_reason else "",
         queue_priority=call.queue_priority,
         cannot_speak=call.cannot_speak,
@@ -161,16 +161,32 @@ def _view(record: CallRecord) -> CallView:
 
 
 class CallRepository:
-    def __init__(self, engine: AsyncEngine, thresholds: Thresholds) -> None:
+    """Persists calls. What a call was is the core's judgement (`screening.outcome`), handed in."""
+
+    def __init__(self, engine: AsyncEngine, judge: Judge) -> None:
         self._sessions = sessions(engine)
-        self._thresholds = thresholds
+        self._judge = judge
+
+    async def _persist(self, session: AsyncSession, call: Call, *, merge: bool) -> None:
+        outcome = self._judge(call)
+        record = record_from_call(call, outcome)
+        if merge:
+            record = await session.merge(record)
+        else:
+            session.add(record)
+        await session.flush()
+        await add_followups(
+            session,
+            record,
+            datetime.now(UTC),
+            owes_callback=outcome.owes_callback,
+            repeat_window=REPEAT_WINDOW,
+        )
 
     async def save(self, call: Call) -> None:
         """Write (or rewrite) the call's record, timeline and follow-ups in one transaction."""
         async with self._sessions() as session, session.begin():
-            record = await session.merge(record_from_call(call, self._thresholds))
-            await session.flush()
-            await add_followups(session, record, datetime.now(UTC))
+            await self._persist(session, call, merge=True)
 
     async def existing(self, ids: list[str]) -> set[str]:
         """Which of these call ids the store already has."""
@@ -188,10 +204,7 @@ class CallRepository:
         for call in calls:
             try:
                 async with self._sessions() as session, session.begin():
-                    record = record_from_call(call, self._thresholds)
-                    session.add(record)
-                    await session.flush()
-                    await add_followups(session, record, datetime.now(UTC))
+                    await self._persist(session, call, merge=False)
             except IntegrityError:
                 continue
             added += 1
@@ -219,8 +232,9 @@ class CallRepository:
             for row in rows
         ]
 
-    async def retag(self, thresholds: Thresholds, batch: int = 500) -> tuple[int, int]:
-        """Recompute validity and disposition of every stored call from its timeline.
+    async def retag(self, reclassify: Reclassify, batch: int = 500) -> tuple[int, int]:
+        """Rewrite validity and disposition of every stored call as `reclassify` judges its
+        timeline now.
 
         Returns (calls seen, calls whose tags changed).
         """
@@ -240,7 +254,7 @@ class CallRepository:
                     timeline = [
                         TimelineEntry(_utc(e.at) or e.at, e.kind, e.detail) for e in record.events
                     ]
-                    validity, disposition = classify(timeline, thresholds)
+                    validity, disposition = reclassify(timeline)
                     if (record.validity, record.disposition) != (validity, disposition):
                         record.validity, record.disposition = validity.value, disposition.value
                         changed += 1

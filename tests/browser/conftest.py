@@ -34,6 +34,7 @@ from pbx_bridge.dispatch.services import DispatchService
 from pbx_bridge.queue.takers import load_takers
 from pbx_bridge.reports.service import Reports
 from pbx_bridge.screening.model import Call, Phase, QueueReason, TimelineEntry
+from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.privacy import PrivacyRepository
@@ -181,7 +182,7 @@ class ServerThread(threading.Thread):
             self.loop.close()
 
     async def _build(self, engine: AsyncEngine) -> tuple[web.Application, Console]:
-        calls = CallRepository(engine, Thresholds())
+        calls = CallRepository(engine, judge_by(Thresholds()))
         for call in seed_calls(datetime.now(UTC)):
             await calls.save(call)
         users = UserRepository(engine)

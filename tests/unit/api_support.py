@@ -20,6 +20,7 @@ from pbx_bridge.dispatch.repository import DispatchRepository
 from pbx_bridge.dispatch.services import DispatchService
 from pbx_bridge.queue.takers import load_takers
 from pbx_bridge.screening.model import Call, Phase, TimelineEntry
+from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.privacy import PrivacyRepository
@@ -101,7 +102,7 @@ async def build_api(
     Reports read the same store, with the incident records' figures, in `report_zone`.
     """
     clock = FakeClock()
-    call_repo = CallRepository(engine, Thresholds())
+    call_repo = CallRepository(engine, judge_by(Thresholds()))
     for index in range(1, calls + 1):
         await call_repo.save(ended_call(f"c{index}"))
     user_repo = UserRepository(engine)

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from pbx_bridge.cli import main
+from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.privacy import PrivacyRepository
@@ -58,7 +59,7 @@ def test_calls_show_numbers_is_audited(runner: CliRunner, tmp_path: Path) -> Non
     async def seed() -> None:
         engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
         await migrate(engine)
-        await CallRepository(engine, Thresholds()).save(ended_call("c1"))
+        await CallRepository(engine, judge_by(Thresholds())).save(ended_call("c1"))
         await engine.dispose()
 
     async def audit() -> list[str]:

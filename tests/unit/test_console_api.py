@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pbx_bridge.queue.takers import MAIN_QUEUE
 from pbx_bridge.screening.model import Call, Phase, TimelineEntry
+from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.repository import CallRepository
 from tests.unit.api_support import T0, Api, api_client, build_api, ended_call, sqlite_engine  # noqa: F401 - fixtures
@@ -77,7 +78,7 @@ async def test_without_ami_the_queue_answers_503_and_says_so(
 async def test_the_callback_worklist_shows_numbers_to_call_takers_only_and_audits_it(
     api: Api, client: TestClient[Any, Any], engine: AsyncEngine
 ) -> None:
-    calls = CallRepository(engine, Thresholds())
+    calls = CallRepository(engine, judge_by(Thresholds()))
     await calls.save(
         Call(
             channel_id="gone",
@@ -154,7 +155,7 @@ async def test_the_token_query_parameter_opens_the_event_stream_and_nothing_else
 async def test_a_call_shows_who_answered_its_repeat_link_and_the_numbers_earlier_calls(
     api: Api, client: TestClient[Any, Any], engine: AsyncEngine
 ) -> None:
-    calls = CallRepository(engine, Thresholds())
+    calls = CallRepository(engine, judge_by(Thresholds()))
     await calls.save(ended_call("later", arrived=T0 + timedelta(hours=1)))
     detail = await _json(await client.get("/api/calls/later", headers=api.auth("ct")))
     assert detail["repeat_of"] in {"c1", "c2"}

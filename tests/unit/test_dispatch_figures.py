@@ -18,6 +18,7 @@ from pbx_bridge.dispatch.model import Category, Location, VerificationState
 from pbx_bridge.dispatch.repository import DispatchRepository
 from pbx_bridge.dispatch.services import DispatchService, IncidentDraft
 from pbx_bridge.reports.model import Period
+from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.users import Role, User
@@ -77,7 +78,7 @@ async def centre(engine: AsyncEngine) -> Centre:
     service = DispatchService(
         DispatchRepository(engine), load_agencies(), POLICY, lambda _k, _d: None, now=clock
     )
-    return Centre(CallRepository(engine, Thresholds()), service, clock)
+    return Centre(CallRepository(engine, judge_by(Thresholds())), service, clock)
 
 
 async def a_day_of_incidents(engine: AsyncEngine) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pbx_bridge.screening import timeline as kind
 from pbx_bridge.screening.model import Call, Phase, QueueReason, TimelineEntry
+from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.repository import CallRepository
 from tests.unit.api_support import T0, build_api
@@ -63,7 +64,7 @@ def a_fire_call() -> Call:
 
 async def test_a_fire_call_handed_to_damkar_shows_in_the_days_report(engine: AsyncEngine) -> None:
     api = await build_api(engine, calls=0)  # reports in Asia/Jakarta: T0 is 15:00 on the 25th
-    await CallRepository(engine, Thresholds()).save(a_fire_call())
+    await CallRepository(engine, judge_by(Thresholds())).save(a_fire_call())
     ct, damkar = api.auth("ct"), api.auth("damkar")
     async with TestClient(TestServer(api.app)) as client:
         # While the call taker talks to the caller: an incident, then verified.

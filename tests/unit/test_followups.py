@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pbx_bridge.screening.model import TimelineEntry
+from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.repository import CallRepository
 from tests.unit.api_support import T0, ended_call
@@ -16,7 +17,7 @@ from tests.unit.api_support import T0, ended_call
 async def test_a_caller_who_gave_up_in_the_queue_is_on_the_worklist_once(
     engine: AsyncEngine,
 ) -> None:
-    calls = CallRepository(engine, Thresholds())
+    calls = CallRepository(engine, judge_by(Thresholds()))
     await calls.save(ended_call("gave-up"))
     await calls.save(ended_call("gave-up"))  # rewritten: still one item
     items = await calls.callbacks()
@@ -24,7 +25,7 @@ async def test_a_caller_who_gave_up_in_the_queue_is_on_the_worklist_once(
 
 
 async def test_a_call_a_call_taker_answered_needs_no_callback(engine: AsyncEngine) -> None:
-    calls = CallRepository(engine, Thresholds())
+    calls = CallRepository(engine, judge_by(Thresholds()))
     answered = ended_call("answered")
     connected = answered.arrived_at + timedelta(seconds=4)
     answered = replace(
@@ -43,7 +44,7 @@ async def test_a_call_a_call_taker_answered_needs_no_callback(engine: AsyncEngin
 async def test_a_repeat_caller_is_linked_to_the_earlier_call_not_blocked(
     engine: AsyncEngine,
 ) -> None:
-    calls = CallRepository(engine, Thresholds())
+    calls = CallRepository(engine, judge_by(Thresholds()))
     await calls.save(ended_call("first", arrived=T0))
     await calls.save(ended_call("again", arrived=T0 + timedelta(minutes=20)))
     await calls.save(ended_call("next-day", arrived=T0 + timedelta(days=2)))

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pbx_bridge.dispatch.agencies import AgencyConfigError, load_agencies, parse_agencies
 from pbx_bridge.dispatch.model import Category
+from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import make_engine, migrate, sessions
 from pbx_bridge.store.models import Base, Callback
@@ -36,7 +37,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 async def test_numbers_older_than_the_retention_are_blanked_on_calls_and_callbacks(
     engine: AsyncEngine,
 ) -> None:
-    calls = CallRepository(engine, Thresholds())
+    calls = CallRepository(engine, judge_by(Thresholds()))
     await calls.save(ended_call("old", arrived=T0 - timedelta(days=91)))
     await calls.save(ended_call("new", arrived=T0 - timedelta(days=89)))
     # Both callers gave up in the queue: each has a callback (made when its record was saved).

@@ -23,6 +23,7 @@ from pbx_bridge.dispatch.services import DispatchService, IncidentDraft
 from pbx_bridge.reports.model import Period
 from pbx_bridge.reports.query import calls_in
 from pbx_bridge.screening.model import Call, Phase, TimelineEntry
+from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.repository import CallRepository
@@ -91,7 +92,7 @@ CALLS = [
 
 
 async def store(engine: AsyncEngine) -> None:
-    repo = CallRepository(engine, Thresholds())
+    repo = CallRepository(engine, judge_by(Thresholds()))
     for call in CALLS:
         await repo.save(call)
 

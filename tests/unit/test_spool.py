@@ -10,6 +10,7 @@ from prometheus_client import REGISTRY
 
 from pbx_bridge import metrics
 from pbx_bridge.screening.model import Call, TimelineEntry
+from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.repository import CallRepository
@@ -60,7 +61,7 @@ async def test_removing_more_than_is_spooled_empties_it(tmp_path: Path) -> None:
 async def test_sqlite_that_cannot_be_opened_spools_until_it_can(tmp_path: Path) -> None:
     database = tmp_path / "not-yet" / "calls.db"  # its folder does not exist: SQLite cannot open
     engine = make_engine(f"sqlite+aiosqlite:///{database}")
-    repo = CallRepository(engine, Thresholds())
+    repo = CallRepository(engine, judge_by(Thresholds()))
 
     async def answers() -> bool:
         return database.parent.exists()
@@ -92,7 +93,9 @@ async def test_when_database_and_disk_both_fail_save_still_does_not_raise(tmp_pa
     async def answers() -> bool:
         return False
 
-    writer = SpoolingWriter(CallRepository(engine, Thresholds()), spool, database_answers=answers)
+    writer = SpoolingWriter(
+        CallRepository(engine, judge_by(Thresholds())), spool, database_answers=answers
+    )
     await writer.save(call("a"))  # logged as lost; the caller's call task goes on
     assert writer.spooled == 0
     await engine.dispose()

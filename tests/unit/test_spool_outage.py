@@ -20,6 +20,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pbx_bridge.screening.model import Call, Phase, TimelineEntry
+from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.models import CallEvent, CallRecord
@@ -88,7 +89,7 @@ async def writer_for(engine: AsyncEngine, spool_file: Path) -> SpoolingWriter:
         return await answers(engine)
 
     return SpoolingWriter(
-        CallRepository(engine, Thresholds()),
+        CallRepository(engine, judge_by(Thresholds())),
         await CallSpool.open(spool_file),
         database_answers=database_answers,
     )
@@ -143,7 +144,7 @@ async def test_calls_that_end_while_postgresql_is_down_are_written_when_it_retur
 
     expected = {f"before-{i}" for i in range(3)} | {f"during-{i}" for i in range(5)} | {"after-0"}
     assert await stored(engine) == dict.fromkeys(expected, 5)  # each once, with its timeline
-    views = {view.id: view for view in await CallRepository(engine, Thresholds()).list()}
+    views = {view.id: view for view in await CallRepository(engine, judge_by(Thresholds())).list()}
     assert views["before-0"].validity == "invalid"  # the newest version won
     assert views["during-4"].arrived_at == T0 + timedelta(minutes=14)
     assert (tmp_path / "spool" / "calls.jsonl").read_text() == ""
@@ -155,6 +156,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from pbx_bridge.screening.model import Call, TimelineEntry
 from pbx_bridge.store.spool import CallSpool
+from pbx_bridge.screening.outcome import judge_by
 
 async def main() -> None:
     spool = await CallSpool.open(Path(sys.argv[1]))
@@ -199,7 +201,7 @@ async def test_a_record_the_database_refuses_is_set_aside_and_the_rest_go_on(
         return True
 
     writer = SpoolingWriter(
-        CallRepository(engine, Thresholds()), spool, database_answers=database_answers
+        CallRepository(engine, judge_by(Thresholds())), spool, database_answers=database_answers
     )
     assert await writer.drain() == 2
     assert set(await stored(engine)) == {"first", "last"}

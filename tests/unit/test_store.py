@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pbx_bridge.screening.model import Call, Phase, TimelineEntry
+from pbx_bridge.screening.outcome import judge_by, reclassify_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import _alembic_config, migrate
 from pbx_bridge.store.repository import CallRepository
@@ -52,7 +53,7 @@ async def test_migrating_twice_changes_nothing(engine: AsyncEngine) -> None:
 
 
 async def test_times_read_back_as_the_same_instants_in_utc(engine: AsyncEngine) -> None:
-    repo = CallRepository(engine, Thresholds())
+    repo = CallRepository(engine, judge_by(Thresholds()))
     await repo.save(call("wita", 15, start=datetime(2026, 11, 25, 7, 30, tzinfo=WITA)))
     (view,) = await repo.list()
     assert view.arrived_at == datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
@@ -61,7 +62,7 @@ async def test_times_read_back_as_the_same_instants_in_utc(engine: AsyncEngine) 
 
 
 async def test_saving_again_replaces_the_record_and_its_timeline(engine: AsyncEngine) -> None:
-    repo = CallRepository(engine, Thresholds())
+    repo = CallRepository(engine, judge_by(Thresholds()))
     await repo.save(call("a", 2))
     await repo.save(call("a", 15))
     (view,) = await repo.list()
@@ -70,7 +71,7 @@ async def test_saving_again_replaces_the_record_and_its_timeline(engine: AsyncEn
 
 
 async def test_who_answered_and_when_is_stored(engine: AsyncEngine) -> None:
-    repo = CallRepository(engine, Thresholds())
+    repo = CallRepository(engine, judge_by(Thresholds()))
     connected = T0 + timedelta(seconds=12)
     answered = call("a", 30)
     await repo.save(
@@ -82,7 +83,7 @@ async def test_who_answered_and_when_is_stored(engine: AsyncEngine) -> None:
 
 
 async def test_values_longer_than_their_columns_are_cut_not_refused(engine: AsyncEngine) -> None:
-    repo = CallRepository(engine, Thresholds())
+    repo = CallRepository(engine, judge_by(Thresholds()))
     long = call("a", 15)
     await repo.save(
         Call(
@@ -103,7 +104,7 @@ async def test_values_longer_than_their_columns_are_cut_not_refused(engine: Asyn
 
 
 async def test_existing_and_insert_missing_never_replace_a_record(engine: AsyncEngine) -> None:
-    repo = CallRepository(engine, Thresholds())
+    repo = CallRepository(engine, judge_by(Thresholds()))
     await repo.save(call("live", 15))
     assert await repo.existing(["live", "other"]) == {"live"}
     added = await repo.insert_missing([call("live", 2), call("other", 2)])
@@ -114,16 +115,16 @@ async def test_existing_and_insert_missing_never_replace_a_record(engine: AsyncE
 
 
 async def test_retag_applies_new_thresholds_to_every_stored_call(engine: AsyncEngine) -> None:
-    repo = CallRepository(engine, Thresholds())
+    repo = CallRepository(engine, judge_by(Thresholds()))
     for index in range(7):
         await repo.save(call(f"c{index}", 12, start=T0 + timedelta(minutes=index)))
-    assert await repo.retag(Thresholds(valid_min_seconds=20), batch=3) == (7, 7)
+    assert await repo.retag(reclassify_by(Thresholds(valid_min_seconds=20)), batch=3) == (7, 7)
     assert {view.validity for view in await repo.list()} == {"invalid"}
-    assert await repo.retag(Thresholds(valid_min_seconds=20), batch=3) == (7, 0)
+    assert await repo.retag(reclassify_by(Thresholds(valid_min_seconds=20)), batch=3) == (7, 0)
 
 
 async def test_list_is_newest_first_and_limited(engine: AsyncEngine) -> None:
-    repo = CallRepository(engine, Thresholds())
+    repo = CallRepository(engine, judge_by(Thresholds()))
     for index in range(5):
         await repo.save(call(f"c{index}", 12, start=T0 + timedelta(minutes=index)))
     assert [view.id for view in await repo.list(limit=3)] == ["c4", "c3", "c2"]
@@ -142,6 +143,6 @@ async def test_migrations_go_down_to_nothing_and_up_again(engine: AsyncEngine) -
     async with engine.connect() as connection:
         assert await connection.run_sync(tables) == set()
     await migrate(engine)
-    repo = CallRepository(engine, Thresholds())
+    repo = CallRepository(engine, judge_by(Thresholds()))
     await repo.save(call("a", 15))
     assert [view.id for view in await repo.list()] == ["a"]

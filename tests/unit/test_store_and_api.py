@@ -7,6 +7,7 @@ from datetime import timedelta
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.repository import CallRepository
 from tests.unit.api_support import T0, build_api, ended_call
@@ -15,7 +16,7 @@ from tests.unit.api_support import T0, build_api, ended_call
 async def test_a_saved_call_reads_back_with_durations_validity_and_timeline(
     engine: AsyncEngine,
 ) -> None:
-    repo = CallRepository(engine, Thresholds())
+    repo = CallRepository(engine, judge_by(Thresholds()))
     await repo.save(ended_call("a", 15))
     await repo.save(ended_call("b", 2))
     await repo.save(ended_call("b", 2))  # written twice, stored once
@@ -37,7 +38,7 @@ async def test_a_saved_call_reads_back_with_durations_validity_and_timeline(
 
 
 async def test_api_refuses_without_the_token_and_masks_numbers(engine: AsyncEngine) -> None:
-    repo = CallRepository(engine, Thresholds())
+    repo = CallRepository(engine, judge_by(Thresholds()))
     await repo.save(ended_call("a", 15))
 
     api = await build_api(engine, calls=0)
