@@ -37,6 +37,7 @@ run: deps
 lint: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: deps
 	$(BIN)/mypy

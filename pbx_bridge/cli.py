@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
+from pbx_bridge import sandbox as sandbox_mod
 from pbx_bridge.app import serve as serve_app
-from pbx_bridge.asterisk import sandbox as sandbox_mod
 from pbx_bridge.asterisk.prompts import (
     LANGUAGE,
     SOUND_FOLDER,
@@ -29,6 +29,7 @@ from pbx_bridge.commands.takers import takers
 from pbx_bridge.config import sandbox_env_file
 from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import configure_logging
+from pbx_bridge.pbxconfig.render import PbxConfigError, pbx_values, write_configs
 from pbx_bridge.sipp.runner import run_scenario
 
 
@@ -215,9 +216,9 @@ def pbx_config(out: Path, sip_bind: str, trunk_match: str, module_dir: str) -> N
     """Render asterisk-config/ and dialplans/ for a real PBX, with this configuration's secrets."""
     settings = cli_settings()
     try:
-        values = sandbox_mod.pbx_values(settings, module_dir, sip_bind, trunk_match)
-        written = sandbox_mod.write_configs(out, values, settings, skip=("asterisk.conf",))
-    except sandbox_mod.SandboxError as error:
+        values = pbx_values(settings, module_dir, sip_bind, trunk_match)
+        written = write_configs(out, values, settings, skip=("asterisk.conf",))
+    except PbxConfigError as error:
         fail(str(error))
     for path in written:
         path.chmod(0o640)

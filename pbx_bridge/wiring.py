@@ -79,7 +79,7 @@ def call_takers(settings: Settings) -> tuple[Taker, ...]:
 def cdr_file(settings: Settings) -> Path:
     if settings.cdr_file is not None:
         return settings.cdr_file
-    from pbx_bridge.asterisk.sandbox import instance_dir  # noqa: PLC0415 - sandbox default only
+    from pbx_bridge.sandbox import instance_dir  # noqa: PLC0415 - sandbox default only
 
     return instance_dir(settings) / "log" / "cdr-custom" / "pbx-bridge-cdr.csv"
 

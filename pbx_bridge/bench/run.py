@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pbx_bridge.asterisk import sandbox
+from pbx_bridge import sandbox
 from pbx_bridge.bench.load import CallerRun, start_callers
 from pbx_bridge.bench.proc import (
     cpu_seconds,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from pbx_bridge.asterisk.sandbox import SandboxError
 from pbx_bridge.bench.render import chart, markdown
 from pbx_bridge.bench.run import BenchError, Plan, bench
 from pbx_bridge.commands.common import cli_settings, fail, say
+from pbx_bridge.sandbox import SandboxError
 
 
 def _rates(text: str) -> tuple[float, ...]:

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import click
 
-from pbx_bridge.asterisk.sandbox import SandboxError
 from pbx_bridge.commands.common import cli_settings, fail, say
 from pbx_bridge.replay.controller import ControllerError
 from pbx_bridge.replay.mix import MixError, load_mix, shipped
 from pbx_bridge.replay.run import ReplayError, replay
+from pbx_bridge.sandbox import SandboxError
 
 MISMATCHES_SHOWN = 30
 

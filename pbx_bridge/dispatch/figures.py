@@ -1,4 +1,4 @@
-"""The report's dispatch figures from the incident tables: the `DispatchSource` of reports/centre.
+"""The report's dispatch figures from the incident tables: the `DispatchSource` of reports/summary.
 
 Which period an emergency belongs to: **the period its first call arrived in** (the earliest
 arrival among the calls attached to it). The report's call counts are by arrival too, so the
@@ -24,8 +24,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pbx_bridge.dispatch.model import VerificationState
-from pbx_bridge.reports.centre import DispatchFigures
 from pbx_bridge.reports.model import Period
+from pbx_bridge.reports.summary import DispatchFigures
 from pbx_bridge.store.models import CallRecord, HandoffRecord, IncidentCall, IncidentRecord
 
 

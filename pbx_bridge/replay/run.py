@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pbx_bridge.asterisk import sandbox
+from pbx_bridge import sandbox
 from pbx_bridge.asterisk.ami import AmiClient
 from pbx_bridge.config import Settings
 from pbx_bridge.dispatch.repository import DispatchRepository

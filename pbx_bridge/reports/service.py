@@ -10,10 +10,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pbx_bridge.errors import StartupError
-from pbx_bridge.reports.centre import CentreReport, DispatchSource, NoDispatchRecords, centre_report
 from pbx_bridge.reports.model import Granularity, Period
 from pbx_bridge.reports.query import calls_in
 from pbx_bridge.reports.stats import answer_stats, bucketed, stats_fields
+from pbx_bridge.reports.summary import (
+    CentreReport,
+    DispatchSource,
+    NoDispatchRecords,
+    centre_report,
+)
 
 
 def report_zone(name: str) -> ZoneInfo:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pbx_bridge.asterisk.sandbox import INSTANCE, SandboxError, root_dir
 from pbx_bridge.config import Settings
 from pbx_bridge.paths import sipp_scenarios_dir
+from pbx_bridge.sandbox import INSTANCE, SandboxError, root_dir
 
 # SIPp 3.8: "----------------------------------------------- 2026-11-25T14:08:36.402276Z"
 # (older SIPp: "... 2026-11-25\t14:20:38.385719\t1764080438.385719")

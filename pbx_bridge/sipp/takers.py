@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pbx_bridge.asterisk.sandbox import SandboxError
 from pbx_bridge.config import Settings
 from pbx_bridge.queue.takers import sip_password
+from pbx_bridge.sandbox import SandboxError
 from pbx_bridge.sipp.runner import SippResult, SippRun, free_port, prepare
 
 

@@ -17,12 +17,11 @@ from pbx_bridge import metrics
 from pbx_bridge.dispatch.services import DispatchService
 from pbx_bridge.queue.members import Ami
 from pbx_bridge.queue.takers import Taker
-from pbx_bridge.reports import http as reports
 from pbx_bridge.reports.service import Reports
 from pbx_bridge.store.privacy import PrivacyRepository
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.users import Role
-from pbx_bridge.web import calls, centre, console_routes, incidents
+from pbx_bridge.web import calls, centre, console_routes, incidents, reports
 from pbx_bridge.web.auth import Authenticator, make_auth_middleware, require_role
 from pbx_bridge.web.events import EventBus, stream_events
 from pbx_bridge.web.keys import CALLS, DISPATCH, EVENTS, PRIVACY, REPORTS

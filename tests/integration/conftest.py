@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from pbx_bridge.asterisk import sandbox
+from pbx_bridge import sandbox
 from pbx_bridge.config import Settings, load_settings
 from pbx_bridge.sipp.runner import free_port
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pbx_bridge.asterisk import sandbox
+from pbx_bridge import sandbox
 from pbx_bridge.config import Settings
 from tests.integration.conftest import assert_no_channel_left
 

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from pbx_bridge.asterisk.sandbox import SandboxError, placeholders, render_text
 from pbx_bridge.config import Settings
 from pbx_bridge.errors import StartupError
 from pbx_bridge.paths import asterisk_config_dir, dialplans_dir
+from pbx_bridge.pbxconfig.render import PbxConfigError, render_text
+from pbx_bridge.sandbox import SandboxError, placeholders
 
 
 def fake_root(tmp_path: Path) -> Path:
@@ -37,7 +38,7 @@ def test_all_templates_render_completely(tmp_path: Path) -> None:
 
 
 def test_an_unknown_placeholder_is_an_error_not_a_silent_gap() -> None:
-    with pytest.raises(SandboxError, match="@@NOPE@@"):
+    with pytest.raises(PbxConfigError, match="@@NOPE@@"):
         render_text("x = @@NOPE@@\n", {}, "x.conf")
 
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pbx_bridge.reports.centre import DispatchFigures, centre_report
 from pbx_bridge.reports.model import CallRow, Period
 from pbx_bridge.reports.stats import answer_stats, bucketed, percentile, stats_fields
+from pbx_bridge.reports.summary import DispatchFigures, centre_report
 
 JAKARTA = ZoneInfo("Asia/Jakarta")  # UTC+7, no daylight saving
 DAY = Period(date(2026, 11, 25), date(2026, 11, 25), JAKARTA)

@@ -1,0 +1,1 @@
+"""Rendering the Asterisk configuration (for the sandbox and for a real PBX)."""
