@@ -21,15 +21,25 @@ from pbx_bridge.reports.service import Reports
 from pbx_bridge.store.privacy import PrivacyRepository
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.users import Role
-from pbx_bridge.web import calls, centre, console_routes, incidents, reports
+from pbx_bridge.web import (
+    agencies,
+    audit,
+    callbacks,
+    calls,
+    console_routes,
+    handoffs,
+    incidents,
+    me,
+    queue,
+    reports,
+    wallboard,
+)
 from pbx_bridge.web.auth import Authenticator, make_auth_middleware, require_role
 from pbx_bridge.web.events import EventBus, stream_events
 from pbx_bridge.web.keys import CALLS, DISPATCH, EVENTS, PRIVACY, REPORTS
 from pbx_bridge.web.openapi import Operation, openapi_document
 from pbx_bridge.web.schemas import (
     AgenciesOut,
-    CallbackList,
-    CallbackQuery,
     CallDetailOut,
     CallList,
     CallQuery,
@@ -47,14 +57,11 @@ from pbx_bridge.web.schemas import (
     IncidentQuery,
     ListQuery,
     NumberViewList,
-    QueueOut,
     ReportOut,
     ReportQuery,
     StatsOut,
     StatsQuery,
-    TakerStateIn,
     VerificationIn,
-    WallboardOut,
     WhoAmI,
 )
 from pbx_bridge.web.validation import json_errors
@@ -161,20 +168,20 @@ OPERATIONS: tuple[Operation, ...] = (
         body=CloseIn, response=IncidentOut, conflicts=True,
     ),
     Operation(
-        "GET", "/api/handoffs", incidents.list_handoffs,
+        "GET", "/api/handoffs", handoffs.list_handoffs,
         "Handoffs (an agency: its own)", EVERYONE, query=ListQuery, response=HandoffList,
     ),
     Operation(
-        "POST", "/api/handoffs/{handoff_id}/acknowledge", incidents.acknowledge,
+        "POST", "/api/handoffs/{handoff_id}/acknowledge", handoffs.acknowledge,
         "The agency acknowledges the handoff", ACKNOWLEDGERS, response=HandoffOut,
         conflicts=True,
     ),
     Operation(
-        "GET", "/api/agencies", incidents.agencies,
+        "GET", "/api/agencies", agencies.agencies,
         "The regency's agencies and which takes each category", EVERYONE, response=AgenciesOut,
     ),
     Operation(
-        "GET", "/api/audit/number-views", incidents.number_views,
+        "GET", "/api/audit/number-views", audit.number_views,
         "Who saw which caller's number in clear, and why", OVERSIGHT,
         query=ListQuery, response=NumberViewList,
     ),
@@ -190,32 +197,32 @@ OPERATIONS: tuple[Operation, ...] = (
         query=StatsQuery, response=StatsOut, csv=True,
     ),
     Operation(
-        "POST", "/api/handoffs/{handoff_id}/close", centre.close_handoff,
+        "POST", "/api/handoffs/{handoff_id}/close", handoffs.close_handoff,
         "The agency closes its acknowledged handoff: its work is done", ACKNOWLEDGERS,
         response=HandoffOut, conflicts=True,
     ),
     Operation(
-        "GET", "/api/callbacks", centre.callbacks,
+        "GET", "/api/callbacks", callbacks.callbacks,
         "The callback worklist, oldest first; call takers and supervisors see numbers (audited)",
-        CENTRE, query=CallbackQuery, response=CallbackList,
+        CENTRE, query=callbacks.CallbackQuery, response=callbacks.CallbackList,
     ),
     Operation(
-        "GET", "/api/queue", centre.queue_status,
+        "GET", "/api/queue", queue.queue_status,
         "The live queue from app_queue: callers waiting, longest wait, every call taker's state",
-        CENTRE, response=QueueOut, asterisk=True,
+        CENTRE, response=queue.QueueOut, asterisk=True,
     ),
     Operation(
-        "POST", "/api/takers/{taker_id}/state", centre.set_taker_state,
+        "POST", "/api/takers/{taker_id}/state", queue.set_taker_state,
         "Log in, ready, pause (with a reason) or log out a call taker in app_queue; "
         "a call taker changes only their own", CENTRE,
-        body=TakerStateIn, response=QueueOut, asterisk=True,
+        body=queue.TakerStateIn, response=queue.QueueOut, asterisk=True,
     ),
     Operation(
-        "GET", "/api/wallboard", centre.wallboard,
+        "GET", "/api/wallboard", wallboard.wallboard,
         "Today's counts (the centre report), answer times by hour, unacknowledged handoffs",
-        OVERSIGHT, response=WallboardOut,
+        OVERSIGHT, response=wallboard.WallboardOut,
     ),
-    Operation("GET", "/api/me", incidents.whoami, "Who this token is", EVERYONE, response=WhoAmI),
+    Operation("GET", "/api/me", me.whoami, "Who this token is", EVERYONE, response=WhoAmI),
     Operation(
         "GET", "/api/events", stream_events,
         "Live events (server-sent): calls, incidents, handoffs, call-taker state; "
@@ -234,7 +241,7 @@ def build_web_app(health_checks: Health, parts: ApiParts) -> web.Application:
     app[PRIVACY] = parts.privacy
     app[EVENTS] = parts.events
     app[REPORTS] = parts.reports
-    app[centre.QUEUE] = centre.QueueControl(parts.ami, parts.takers)
+    app[queue.QUEUE] = queue.QueueControl(parts.ami, parts.takers)
     app[OPENAPI] = openapi_document(OPERATIONS, version("pbx-bridge"))
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", prometheus)

@@ -1,31 +1,24 @@
-"""/api/incidents, /api/handoffs, /api/agencies: incidents followed to closure."""
+"""/api/incidents: incidents followed to closure."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from pbx_bridge.dispatch.model import Handoff, Incident
+from pbx_bridge.dispatch.model import Incident
 from pbx_bridge.web.auth import current_user
-from pbx_bridge.web.keys import DISPATCH, PRIVACY
+from pbx_bridge.web.handoffs import handoff_out
+from pbx_bridge.web.keys import DISPATCH
 from pbx_bridge.web.schemas import (
-    AgenciesOut,
-    AgencyOut,
     CloseIn,
     HandoffIn,
-    HandoffList,
     HandoffOut,
     IncidentDetailOut,
     IncidentEventOut,
     IncidentList,
     IncidentOut,
     IncidentQuery,
-    ListQuery,
     LocationOut,
-    NumberViewList,
-    NumberViewOut,
-    RouteOut,
     VerificationIn,
-    WhoAmI,
 )
 from pbx_bridge.web.validation import parse_body, parse_query, path_id
 
@@ -49,22 +42,6 @@ def incident_out(incident: Incident) -> IncidentOut:
         created_by=incident.created_by,
         closed_at=incident.closed_at,
         call_ids=list(incident.call_ids),
-    )
-
-
-def handoff_out(handoff: Handoff) -> HandoffOut:
-    return HandoffOut(
-        id=handoff.id,
-        incident_id=handoff.incident_id,
-        agency=handoff.agency,
-        second_agency=handoff.second_agency,
-        state=handoff.state,
-        sent_at=handoff.sent_at,
-        due_at=handoff.due_at,
-        acknowledged_at=handoff.acknowledged_at,
-        acknowledged_by=handoff.acknowledged_by,
-        closed_at=handoff.closed_at,
-        agencies=list(handoff.agencies_notified),
     )
 
 
@@ -121,49 +98,3 @@ async def close_incident(request: web.Request) -> web.Response:
         path_id(request, "incident_id"), body.note, current_user(request)
     )
     return _json(incident_out(incident))
-
-
-async def list_handoffs(request: web.Request) -> web.Response:
-    """Handoffs, oldest first; an agency sees only its own."""
-    query = parse_query(request, ListQuery)
-    handoffs = await request.app[DISPATCH].visible_handoffs(current_user(request), query.limit)
-    return web.json_response(
-        HandoffList(handoffs=[handoff_out(h) for h in handoffs]).model_dump(mode="json")
-    )
-
-
-async def acknowledge(request: web.Request) -> web.Response:
-    handoff = await request.app[DISPATCH].acknowledge(
-        path_id(request, "handoff_id"), current_user(request)
-    )
-    return _json(handoff_out(handoff))
-
-
-async def agencies(request: web.Request) -> web.Response:
-    directory = request.app[DISPATCH].agencies
-    body = AgenciesOut(
-        regency=directory.regency,
-        agencies=[AgencyOut(id=k, name=v) for k, v in directory.names.items()],
-        routes=[
-            RouteOut(category=c, primary=r.primary, second=r.second)
-            for c, r in directory.routes.items()
-        ],
-    )
-    return web.json_response(body.model_dump(mode="json"))
-
-
-async def number_views(request: web.Request) -> web.Response:
-    """The audit: who saw which caller's number in clear, and why."""
-    query = parse_query(request, ListQuery)
-    views = await request.app[PRIVACY].views(query.limit)
-    body = NumberViewList(
-        views=[NumberViewOut(who=v.who, call_id=v.call_id, at=v.at, why=v.why) for v in views]
-    )
-    return web.json_response(body.model_dump(mode="json"))
-
-
-async def whoami(request: web.Request) -> web.Response:
-    user = current_user(request)
-    return web.json_response(
-        WhoAmI(name=user.name, role=user.role.value, agency=user.agency).model_dump(mode="json")
-    )

@@ -24,7 +24,6 @@ from pbx_bridge.dispatch.model import (
     LocationSource,
     VerificationState,
 )
-from pbx_bridge.queue.status import StateChange, TakerState
 
 MAX_ID = 2**31 - 1
 
@@ -163,15 +162,6 @@ class EventsQuery(Strict):
         description="the bearer token, for EventSource clients that cannot send headers "
         "(accepted on /api/events only)",
     )
-
-
-class CallbackQuery(ListQuery):
-    status: Literal["open", "taken", "done"] = "open"
-
-
-class TakerStateIn(Strict):
-    state: StateChange
-    reason: Reason = Field(default="", description="required to pause (e.g. istirahat)")
 
 
 class CallQuery(Strict):
@@ -395,76 +385,3 @@ class StatsOut(BaseModel):
     by: Literal["hour", "day"]
     buckets: list[StatsBucketOut]
     total: AnswerTimesOut
-
-
-class CallbackOut(BaseModel):
-    id: int
-    call_id: str
-    caller_number: str = Field(description="in clear for call takers and supervisors (audited)")
-    reason: str
-    status: str
-    created_at: datetime
-
-
-class CallbackList(BaseModel):
-    callbacks: list[CallbackOut]
-
-
-class WaitingCallerOut(BaseModel):
-    queue: str
-    position: int
-    call_id: str
-    wait_seconds: int
-    priority: int | None
-
-
-class TakerOut(BaseModel):
-    id: str
-    name: str
-    group: str
-    state: TakerState
-    reason: str = Field(description="why paused")
-    calls_taken: int
-    last_call_at: datetime | None
-
-
-class QueueOut(BaseModel):
-    calls_waiting: int
-    longest_wait_seconds: int | None
-    callers: list[WaitingCallerOut]
-    takers: list[TakerOut]
-
-
-class TodayCounts(BaseModel):
-    """Today's calls in the form Kendari published (the centre report's own figures)."""
-
-    total_calls: int
-    unanswered_in_queue: int
-    answered_valid: int
-    answered_invalid: int
-    silent: int
-    hung_up_at_once: int
-    pressed_55: int
-    verified_emergencies: int
-    answered: int = Field(description="answered by a call taker")
-    within_15s_pct_of_answered: float | None
-    within_15s_pct_of_offered: float | None
-    longest_wait_seconds: float | None
-
-
-class HourOut(BaseModel):
-    start: datetime
-    offered: int
-    answered: int
-    abandoned_in_queue: int
-    answer_p50_seconds: float | None
-    answer_p90_seconds: float | None
-    within_15s_pct_of_answered: float | None
-
-
-class WallboardOut(BaseModel):
-    day: str
-    timezone: str
-    today: TodayCounts
-    unacknowledged: list[HandoffOut]
-    hours: list[HourOut]

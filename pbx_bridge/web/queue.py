@@ -1,5 +1,5 @@
-"""What the console needs beyond calls and incidents: the live queue, call-taker state,
-the callback worklist, the supervisor's wallboard, and an agency closing its handoff."""
+"""/api/queue and /api/takers/{id}/state: the live queue and the call takers' state in app_queue,
+over AMI."""
 
 from __future__ import annotations
 
@@ -7,31 +7,52 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiohttp import web
+from pydantic import BaseModel, Field
 
 from pbx_bridge.asterisk.ami import AmiUnavailable
-from pbx_bridge.logging import mask_number
 from pbx_bridge.queue.members import Ami, MemberError
-from pbx_bridge.queue.status import StateChange, change_state, read_queue
+from pbx_bridge.queue.status import StateChange, TakerState, change_state, read_queue
 from pbx_bridge.queue.takers import Taker
 from pbx_bridge.store.users import Role, User
 from pbx_bridge.web.auth import current_user, problem
-from pbx_bridge.web.calls import SEES_NUMBERS
-from pbx_bridge.web.incidents import handoff_out
-from pbx_bridge.web.keys import CALLS, DISPATCH, EVENTS, PRIVACY, REPORTS
-from pbx_bridge.web.schemas import (
-    CallbackList,
-    CallbackOut,
-    CallbackQuery,
-    HandoffOut,
-    HourOut,
-    QueueOut,
-    TakerOut,
-    TakerStateIn,
-    TodayCounts,
-    WaitingCallerOut,
-    WallboardOut,
-)
-from pbx_bridge.web.validation import parse_body, parse_query, path_id
+from pbx_bridge.web.keys import EVENTS
+from pbx_bridge.web.schemas import Reason, Strict
+from pbx_bridge.web.validation import parse_body
+
+# --- bodies
+
+
+class TakerStateIn(Strict):
+    state: StateChange
+    reason: Reason = Field(default="", description="required to pause (e.g. istirahat)")
+
+
+class WaitingCallerOut(BaseModel):
+    queue: str
+    position: int
+    call_id: str
+    wait_seconds: int
+    priority: int | None
+
+
+class TakerOut(BaseModel):
+    id: str
+    name: str
+    group: str
+    state: TakerState
+    reason: str = Field(description="why paused")
+    calls_taken: int
+    last_call_at: datetime | None
+
+
+class QueueOut(BaseModel):
+    calls_waiting: int
+    longest_wait_seconds: int | None
+    callers: list[WaitingCallerOut]
+    takers: list[TakerOut]
+
+
+# --- handlers
 
 
 @dataclass(frozen=True)
@@ -123,73 +144,3 @@ async def set_taker_state(request: web.Request) -> web.Response:
         {"taker_id": taker.id, "state": body.state.value, "reason": body.reason, "by": user.name},
     )
     return await queue_status(request)
-
-
-async def callbacks(request: web.Request) -> web.Response:
-    """The callback worklist; call takers and supervisors see numbers in clear (audited)."""
-    query = parse_query(request, CallbackQuery)
-    user = current_user(request)
-    rows = await request.app[CALLS].callbacks(query.status, query.limit)
-    clear = user.role in SEES_NUMBERS
-    shown = [row["call_id"] for row in rows if row["caller_number"]]
-    if clear and shown:
-        await request.app[PRIVACY].record_views(
-            user.name, shown, "callback worklist", datetime.now(UTC)
-        )
-    body = CallbackList(
-        callbacks=[
-            CallbackOut.model_validate(
-                {
-                    **row,
-                    "caller_number": row["caller_number"]
-                    if clear
-                    else mask_number(row["caller_number"]),
-                }
-            )
-            for row in rows
-        ]
-    )
-    return web.json_response(body.model_dump(mode="json"))
-
-
-async def wallboard(request: web.Request) -> web.Response:
-    """Today (the centre's local day): the centre report's counts, answer times by hour, and
-    the handoffs no agency has acknowledged yet."""
-    reports = request.app[REPORTS]
-    today = datetime.now(reports.zone).date()
-    period = reports.period(today, today)
-    report = await reports.centre(period)
-    figures = report.as_json()
-    times = figures["answer_times"]
-    hourly = await reports.stats(period, "hour")
-    dispatch = figures["dispatch"] or {}
-    body = WallboardOut(
-        day=today.isoformat(),
-        timezone=reports.zone.key,
-        today=TodayCounts(
-            total_calls=figures["total_calls"],
-            unanswered_in_queue=figures["unanswered_in_queue"],
-            answered_valid=figures["answered_valid"],
-            answered_invalid=figures["answered_invalid"],
-            silent=figures["silent"],
-            hung_up_at_once=figures["hung_up_at_once"],
-            pressed_55=figures["pressed_55"],
-            verified_emergencies=dispatch.get("verified_emergencies", 0),
-            answered=times["answered"],
-            within_15s_pct_of_answered=times["within_15s_pct_of_answered"],
-            within_15s_pct_of_offered=times["within_15s_pct_of_offered"],
-            longest_wait_seconds=times["longest_wait_seconds"],
-        ),
-        unacknowledged=[handoff_out(h) for h in await request.app[DISPATCH].unacknowledged()],
-        hours=[HourOut.model_validate(bucket) for bucket in hourly["buckets"]],
-    )
-    return web.json_response(body.model_dump(mode="json"))
-
-
-async def close_handoff(request: web.Request) -> web.Response:
-    """The agency closes its handoff: its work on the incident is done."""
-    handoff = await request.app[DISPATCH].close_handoff(
-        path_id(request, "handoff_id"), current_user(request)
-    )
-    out: HandoffOut = handoff_out(handoff)
-    return web.json_response(out.model_dump(mode="json"))
