@@ -11,7 +11,8 @@ from pathlib import Path
 
 from pbx_bridge.config import Settings
 from pbx_bridge.paths import asterisk_config_dir, dialplans_dir
-from pbx_bridge.queue.takers import MAIN_QUEUE, load_taker_accounts, load_takers, pjsip_accounts
+from pbx_bridge.pbxconfig.accounts import load_taker_accounts, pjsip_accounts
+from pbx_bridge.queue.takers import MAIN_QUEUE, load_takers
 
 
 class PbxConfigError(RuntimeError):
