@@ -11,7 +11,6 @@ With CI=true a missing Chromium fails the run; elsewhere these tests skip and sa
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import tempfile
 import threading
@@ -43,9 +42,9 @@ from pbx_bridge.store.users import Role, UserRepository
 from pbx_bridge.web.api import ApiParts, Health, build_web_app
 from pbx_bridge.web.auth import Authenticator
 from pbx_bridge.web.events import EventBus
-from tests.fake_ami import FakeAmi
+from tests.support.ci import missing as missing_part
+from tests.support.fake_ami import FakeAmi
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 INSTALL = "apt-get install -y chromium chromium-driver"
@@ -265,9 +264,7 @@ def _browser_missing() -> str | None:
 def driver() -> Iterator[Any]:
     missing = _browser_missing()
     if missing:
-        if IN_CI:
-            pytest.fail(f"{missing} (CI=true: the browser tests must run, not skip)")
-        pytest.skip(missing)
+        missing_part(missing, tests="browser")
     from selenium import webdriver  # noqa: PLC0415
     from selenium.webdriver.chrome.service import Service  # noqa: PLC0415
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import IN_CI
+from tests.support.ci import IN_CI
 
 if not IN_CI:  # with CI=true a missing selenium is an error, never a skip
     pytest.importorskip("selenium", reason="selenium: pip install -r requirements.lock")

@@ -23,8 +23,8 @@ import pytest
 from pbx_bridge import sandbox
 from pbx_bridge.config import Settings, load_settings
 from pbx_bridge.sipp.runner import free_port
+from tests.support.ci import missing
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 QUEUE_TIMINGS = {
     "PBX_BRIDGE_RING_SECONDS": "5",
     "PBX_BRIDGE_WRAPUP_SECONDS": "3",
@@ -34,9 +34,10 @@ PBX_BRIDGE = str(Path(sys.executable).with_name("pbx-bridge"))
 
 
 def unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: the integration tests must run, not skip)")
-    pytest.skip(f"{reason}: set it up with `sudo make run` or `sudo pbx-bridge sandbox up`")
+    missing(
+        f"{reason}: set it up with `sudo make run` or `sudo pbx-bridge sandbox up`",
+        tests="integration",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +105,11 @@ class Controller:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def records(self) -> dict[str, dict[str, Any]]:
+        """The stored calls by caller number, as `pbx-bridge calls --json` gives them."""
+        rows = json.loads(self.cli("calls", "--json", "--show-numbers", "--limit", "1000"))
+        return {row["caller_number"]: row for row in rows}
 
 
 def controller_env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -4,12 +4,10 @@ the records are complete (live events for the adopted calls, Asterisk's CDR for 
 from __future__ import annotations
 
 import contextlib
-import json
 import signal
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,12 +15,12 @@ from pbx_bridge.config import Settings
 from pbx_bridge.sipp.runner import SippResult, random_caller, run_scenario
 from pbx_bridge.wiring import cdr_file
 from tests.integration.conftest import (
-    Controller,
     ari_get,
     assert_no_channel_left,
     start_controller,
     stop_controller,
 )
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -32,20 +30,6 @@ def channels_by_app(settings: Settings) -> dict[str, str]:
     return {
         c["caller"]["number"]: c["dialplan"]["app_name"] for c in ari_get(settings, "/channels")
     }
-
-
-def wait_until(predicate: Any, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"not within {within} s: {what}")
-
-
-def records(controller: Controller) -> dict[str, dict[str, Any]]:
-    rows = json.loads(controller.cli("calls", "--json", "--show-numbers", "--limit", "1000"))
-    return {row["caller_number"]: row for row in rows}
 
 
 def test_killed_controller_loses_no_call_and_the_records_are_complete(
@@ -101,8 +85,8 @@ def test_killed_controller_loses_no_call_and_the_records_are_complete(
                 r.errors[-300:] for r in results.values() if not r.ok
             ]
             with contextlib.suppress(pytest.fail.Exception):
-                wait_until(lambda: set(calls) <= set(records(second)), 20, "every record")
-            stored = records(second)
+                wait_until(lambda: set(calls) <= set(second.records()), 20, "every record")
+            stored = second.records()
             assert set(calls) <= set(stored), {  # which calls, and what became of them
                 "missing": sorted(set(calls) - set(stored)),
                 "in_screening": in_screening,

@@ -27,6 +27,7 @@ from tests.integration.conftest import (
     start_controller,
     stop_controller,
 )
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -64,20 +65,6 @@ def call_in_background(
     return caller, pool.submit(
         run_scenario, settings, scenario, seconds=seconds, caller=caller, **extra
     )
-
-
-def records(controller: Controller) -> dict[str, dict[str, Any]]:
-    rows = json.loads(controller.cli("calls", "--json", "--show-numbers", "--limit", "1000"))
-    return {row["caller_number"]: row for row in rows}
-
-
-def wait_until(predicate: Any, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"not within {within} s: {what}")
 
 
 def queued_callers(settings: Settings) -> set[str]:
@@ -119,7 +106,7 @@ def test_the_longest_idle_ready_taker_answers_with_answer_times_as_sipp_timed(
         second, second_call = call_in_background(pool, settings, "talk", 15)
         second_result = second_call.result(timeout=40)
         answered = {name: phone.answered() for name, phone in taken.items()}
-    stored = records(controller)
+    stored = controller.records()
     other = "ct-02" if first_taker == "ct-01" else "ct-01"
     # The one who has not taken a call yet has been idle longest: it takes the second call.
     assert stored[first]["agent"] == first_taker
@@ -165,7 +152,7 @@ def test_a_paused_taker_is_never_rung_and_wrap_up_is_respected(
         first_call.result(timeout=40)
         second_call.result(timeout=40)
         assert taken["ct-02"].answered() == []  # paused: never rung
-    stored = records(controller)
+    stored = controller.records()
     assert stored[first]["agent"] == stored[second]["agent"] == "ct-01"
     first_done = max(
         at(e["at"]) for e in stored[first]["timeline"] if e["kind"] == "agent_completed"
@@ -187,7 +174,7 @@ def test_a_caller_who_pressed_55_jumps_the_queue(
             controller.cli("takers", "ready", "ct-01")
             speaker_call.result(timeout=60)
             silent_call.result(timeout=60)
-    stored = records(controller)
+    stored = controller.records()
     assert stored[silent]["queue_priority"] > stored[speaker]["queue_priority"]
     assert stored[silent]["cannot_speak"] is True
     # Arrived second, answered first.
@@ -205,7 +192,7 @@ def test_a_caller_overflows_to_the_supervisors_after_the_configured_wait(
     ):
         caller, call = call_in_background(pool, settings, "talk", 30)
         assert call.result(timeout=60).ok
-    record = records(controller)[caller]
+    record = controller.records()[caller]
     assert record["agent"] == "sv-01"
     queued = min(at(e["at"]) for e in record["timeline"] if e["kind"] == "queue_joined")
     waited = (at(record["connected_at"]) - queued).total_seconds()
@@ -218,7 +205,7 @@ def test_a_caller_who_gives_up_in_the_queue_is_on_the_callback_worklist(
     caller = random_caller()
     result = run_scenario(settings, "talk", seconds=6, caller=caller)
     assert result.ok
-    record = records(controller)[caller]
+    record = controller.records()[caller]
     assert record["disposition"] == "abandoned_in_queue"
     items = json.loads(controller.cli("callbacks", "--json", "--show-numbers"))
     assert [i["call_id"] for i in items if i["caller_number"] == caller] == [record["id"]]
@@ -247,7 +234,7 @@ def test_ami_lost_while_a_caller_waits_loses_no_queue_event_that_matters(
             wait_until(lambda: bool(taken["ct-01"].answered()), 10, "ct-01 answers")
             assert call.result(timeout=60).ok
     wait_until(lambda: '"ami.resynced"' in controller.log(), 10, "the controller resynced")
-    record = records(controller)[caller]
+    record = controller.records()[caller]
     assert record["agent"] == "ct-01"
     assert record["disposition"] == "answered"
     kinds = [entry["kind"] for entry in record["timeline"]]

@@ -3,7 +3,6 @@ disposition and validity the case must have, and no channel is left."""
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,11 +68,6 @@ def place(settings: Settings, case: Case) -> tuple[Case, str, SippResult]:
     return case, caller, result
 
 
-def records_by_caller(controller: Controller) -> dict[str, dict[str, Any]]:
-    rows = json.loads(controller.cli("calls", "--json", "--show-numbers", "--limit", "1000"))
-    return {row["caller_number"]: row for row in rows}
-
-
 def check(case: Case, record: dict[str, Any] | None, result: SippResult) -> list[str]:
     assert result.ok, f"{case.name}: SIPp failed: {result.errors[-600:]}"
     if record is None:
@@ -96,7 +90,7 @@ def check(case: Case, record: dict[str, Any] | None, result: SippResult) -> list
 def run_cases(settings: Settings, controller: Controller, cases: list[Case]) -> None:
     with ThreadPoolExecutor(len(cases)) as pool:
         outcomes = list(pool.map(lambda case: place(settings, case), cases))
-    records = records_by_caller(controller)
+    records = controller.records()
     problems = [
         problem
         for case, caller, result in outcomes
@@ -125,7 +119,7 @@ def test_a_silent_call_hears_the_closing_message_and_is_ended_under_the_hangup_p
     try:
         case = Case("silent, closed", "silent", 60, "silent", "invalid")
         ((_case, caller, result),) = [place(settings, case)]
-        record = records_by_caller(controller).get(caller)
+        record = controller.records().get(caller)
         assert not check(case, record, result)
         assert record is not None
         kinds = [entry["kind"] for entry in record["timeline"]]

@@ -7,7 +7,6 @@ says how to install it.
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,31 +14,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pbx_bridge.store.database import make_engine, migrate
-from tests.pg import PostgresCluster, PostgresUnavailable
+from tests.support.postgres import PostgresCluster, start_cluster
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite", "postgresql"]
 _database_numbers = itertools.count()
-
-
-def postgres_unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: the PostgreSQL store tests must run, not skip)")
-    pytest.skip(reason)
-
-
-def start_cluster() -> PostgresCluster:
-    try:
-        cluster = PostgresCluster.create()
-    except PostgresUnavailable as error:
-        postgres_unavailable(str(error))
-        raise  # unreachable: skip and fail raise
-    try:
-        cluster.start()
-    except RuntimeError:
-        cluster.remove()
-        raise  # installed but broken: an error, never a skip
-    return cluster
 
 
 @pytest.fixture(scope="session")

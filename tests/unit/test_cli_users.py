@@ -14,7 +14,7 @@ from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.privacy import PrivacyRepository
 from pbx_bridge.store.repository import CallRepository
-from tests.unit.api_support import ended_call
+from tests.support.calls import ended_call
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from pbx_bridge.screening.model import Call, Phase, TimelineEntry
 from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.repository import CallRepository
-from tests.unit.api_support import T0, Api, api_client, build_api, ended_call, sqlite_engine  # noqa: F401 - fixtures
+from tests.support.api import Api, api_client, build_api, sqlite_engine  # noqa: F401 - fixtures
+from tests.support.calls import T0, ended_call
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.unit.api_support import Api, api_client, build_api, sqlite_engine  # noqa: F401 - fixtures
+from tests.support.api import Api, api_client, build_api, sqlite_engine  # noqa: F401 - fixtures
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.users import Role, User
-from tests.unit.api_support import POLICY, FakeClock, ended_call
+from tests.support.api import POLICY, FakeClock
+from tests.support.calls import ended_call
 
 MAKASSAR = ZoneInfo("Asia/Makassar")
 CT = User("ct", Role.CALL_TAKER)

@@ -19,7 +19,8 @@ from pbx_bridge.screening.model import Call, Phase, QueueReason, TimelineEntry
 from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.repository import CallRepository
-from tests.unit.api_support import T0, build_api
+from tests.support.api import build_api
+from tests.support.calls import T0
 
 CALL_ID = "1764057600.42"
 TAKER = "ct-01"

@@ -24,7 +24,7 @@ from pbx_bridge.errors import StartupError
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.users import Role, User
 from pbx_bridge.wiring import agencies
-from tests.unit.api_support import Api, build_api
+from tests.support.api import Api, build_api
 
 CT = User("ct", Role.CALL_TAKER)
 DINKES = User("dinkes-desk", Role.AGENCY, "dinkes")

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.users import Role, User
 from pbx_bridge.web.events import EventBus, visible_to
-from tests.unit.api_support import build_api
+from tests.support.api import build_api
 
 
 def test_a_slow_subscriber_is_dropped_and_the_others_keep_receiving() -> None:

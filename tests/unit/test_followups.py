@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pbx_bridge.screening.model import TimelineEntry
 from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.repository import CallRepository
-from tests.unit.api_support import T0, ended_call
+from tests.support.calls import T0, ended_call
 
 
 async def test_a_caller_who_gave_up_in_the_queue_is_on_the_worklist_once(
@@ -26,15 +24,7 @@ async def test_a_caller_who_gave_up_in_the_queue_is_on_the_worklist_once(
 
 async def test_a_call_a_call_taker_answered_needs_no_callback(engine: AsyncEngine) -> None:
     calls = CallRepository(engine, judge_by(Thresholds()))
-    answered = ended_call("answered")
-    connected = answered.arrived_at + timedelta(seconds=4)
-    answered = replace(
-        answered,
-        agent="ct-01",
-        connected_at=connected,
-        timeline=(*answered.timeline[:-1], TimelineEntry(connected, "agent_connected", "ct-01"),
-                  answered.timeline[-1]),
-    )  # fmt: skip
+    answered = ended_call("answered", agent="ct-01")
     await calls.save(answered)
     assert await calls.callbacks() == []
     (view,) = await calls.list()

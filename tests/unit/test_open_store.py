@@ -7,7 +7,7 @@ import pytest
 from pbx_bridge.config import Settings
 from pbx_bridge.errors import StartupError
 from pbx_bridge.wiring import open_store
-from tests.pg import free_port
+from tests.support.postgres import free_port
 
 
 async def test_an_unreachable_postgresql_is_one_line_naming_database_url() -> None:

@@ -29,7 +29,7 @@ from schemathesis.core.result import Err
 
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.web.api import OPENAPI, OPERATIONS
-from tests.unit.api_support import ADMIN_TOKEN, Api, build_api
+from tests.support.api import ADMIN_TOKEN, Api, build_api
 
 CHECKS = [
     not_a_server_error,

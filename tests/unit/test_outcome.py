@@ -10,7 +10,7 @@ from pbx_bridge.screening.model import Call, Disposition, Validity
 from pbx_bridge.screening.outcome import CALLBACK_DISPOSITIONS, Outcome, judge, owes_callback
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.repository import CallRepository
-from tests.unit.api_support import ended_call
+from tests.support.calls import ended_call
 
 
 def test_a_caller_who_gave_up_in_the_queue_is_owed_a_callback() -> None:

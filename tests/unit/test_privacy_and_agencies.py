@@ -23,7 +23,7 @@ from pbx_bridge.store.models import Base, Callback
 from pbx_bridge.store.privacy import PrivacyRepository
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.users import Role, UserRepository, hash_token
-from tests.unit.api_support import T0, ended_call
+from tests.support.calls import T0, ended_call
 
 
 @pytest.fixture

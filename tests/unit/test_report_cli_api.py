@@ -28,7 +28,7 @@ from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import make_engine, migrate
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.users import Role, User
-from tests.unit.api_support import POLICY, FakeClock, build_api
+from tests.support.api import POLICY, FakeClock, build_api
 
 MAKASSAR = ZoneInfo("Asia/Makassar")  # Kendari's time, UTC+8
 NUMBER = "081234567890"

@@ -11,7 +11,7 @@ import sys
 import textwrap
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pbx_bridge.screening.model import Call, Phase, TimelineEntry
+from pbx_bridge.screening.model import Call
 from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import make_engine, migrate
@@ -28,35 +28,15 @@ from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.spool import CallSpool
 from pbx_bridge.store.writer import SpoolingWriter
 from pbx_bridge.web.api import Health
-from tests.pg import PostgresCluster
-from tests.unit.api_support import build_api
-from tests.unit.conftest import start_cluster
+from tests.support.api import build_api
+from tests.support.calls import T0, ended_call
+from tests.support.postgres import PostgresCluster, start_cluster
 
-T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 DATABASE_NUMBERS = itertools.count()
 
 
 def ended(channel_id: str, minute: int, seconds_on_line: float = 15) -> Call:
-    arrived = T0 + timedelta(minutes=minute)
-    answered = arrived + timedelta(seconds=0.5)
-    gone = answered + timedelta(seconds=seconds_on_line)
-    return Call(
-        channel_id=channel_id,
-        caller_number="081234567890",
-        caller_name="Budi",
-        arrived_at=arrived,
-        phase=Phase.ENDED,
-        answered_at=answered,
-        ended_at=gone,
-        hangup_cause=16,
-        timeline=(
-            TimelineEntry(arrived, "arrived"),
-            TimelineEntry(answered, "answered"),
-            TimelineEntry(answered, "speech"),
-            TimelineEntry(answered, "queued", "speech prio=5"),
-            TimelineEntry(gone, "hung_up", "16"),
-        ),
-    )
+    return ended_call(channel_id, seconds_on_line, T0 + timedelta(minutes=minute))
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +123,8 @@ async def test_calls_that_end_while_postgresql_is_down_are_written_when_it_retur
     assert await health(engine, writer) == {"database": True, "spooled": 0}
 
     expected = {f"before-{i}" for i in range(3)} | {f"during-{i}" for i in range(5)} | {"after-0"}
-    assert await stored(engine) == dict.fromkeys(expected, 5)  # each once, with its timeline
+    entries = len(ended("x", 0).timeline)
+    assert await stored(engine) == dict.fromkeys(expected, entries)  # each once, with its timeline
     views = {view.id: view for view in await CallRepository(engine, judge_by(Thresholds())).list()}
     assert views["before-0"].validity == "invalid"  # the newest version won
     assert views["during-4"].arrived_at == T0 + timedelta(minutes=14)

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.repository import CallRepository
-from tests.unit.api_support import T0, build_api, ended_call
+from tests.support.api import build_api
+from tests.support.calls import T0, ended_call
 
 
 async def test_a_saved_call_reads_back_with_durations_validity_and_timeline(
@@ -28,12 +29,9 @@ async def test_a_saved_call_reads_back_with_durations_validity_and_timeline(
     assert views["a"].ring_seconds == 0.25
     assert views["a"].ended_at == T0 + timedelta(seconds=15.25)
     assert views["a"].disposition == "abandoned_in_queue"
-    assert [e["kind"] for e in views["a"].timeline] == [
-        "arrived",
-        "answered",
-        "speech",
-        "queued",
-        "hung_up",
+    # The timeline as the core wrote it, entry by entry, in order.
+    assert [(e["kind"], e["detail"]) for e in views["a"].timeline] == [
+        (entry.kind, entry.detail) for entry in ended_call("a", 15).timeline
     ]
 
 

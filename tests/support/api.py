@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +19,6 @@ from pbx_bridge.dispatch.model import HandoffPolicy
 from pbx_bridge.dispatch.repository import DispatchRepository
 from pbx_bridge.dispatch.services import DispatchService
 from pbx_bridge.queue.takers import load_takers
-from pbx_bridge.screening.model import Call, Phase, TimelineEntry
 from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.store.database import make_engine, migrate
@@ -30,9 +29,9 @@ from pbx_bridge.web.api import ApiParts, Health, build_web_app
 from pbx_bridge.web.auth import Authenticator
 from pbx_bridge.web.events import EventBus
 from pbx_bridge.wiring import centre_reports
-from tests.fake_ami import FakeAmi
+from tests.support.calls import T0, ended_call
+from tests.support.fake_ami import FakeAmi
 
-T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)  # 15:00 in Jakarta, the reports' default zone
 JAKARTA = ZoneInfo("Asia/Jakarta")
 ADMIN_TOKEN = "s3cret"  # noqa: S105 - a test token
 POLICY = HandoffPolicy(ack_timeout=timedelta(minutes=3), supervisor_timeout=timedelta(minutes=2))
@@ -47,29 +46,6 @@ class FakeClock:
 
     def advance(self, **kwargs: float) -> None:
         self.now += timedelta(**kwargs)
-
-
-def ended_call(channel_id: str, seconds_on_line: float = 15, arrived: datetime = T0) -> Call:
-    answered = arrived + timedelta(seconds=0.25)
-    ended = answered + timedelta(seconds=seconds_on_line)
-    return Call(
-        channel_id=channel_id,
-        caller_number="081234567890",
-        caller_name="Budi",
-        arrived_at=arrived,
-        phase=Phase.ENDED,
-        answered_at=answered,
-        ended_at=ended,
-        hangup_cause=16,
-        sip_call_id=f"sip-{channel_id}",
-        timeline=(
-            TimelineEntry(arrived, "arrived"),
-            TimelineEntry(answered, "answered"),
-            TimelineEntry(answered, "speech"),
-            TimelineEntry(answered, "queued", "speech prio=5"),
-            TimelineEntry(ended, "hung_up", "16"),
-        ),
-    )
 
 
 async def database_ok() -> bool:

@@ -16,6 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.ci import missing
+
 INSTALL_HINT = "apt-get install postgresql (or run scripts/install-system-deps)"
 
 
@@ -177,3 +179,16 @@ class PostgresCluster:
         with contextlib.suppress(RuntimeError):
             self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_cluster() -> PostgresCluster:
+    try:
+        cluster = PostgresCluster.create()
+    except PostgresUnavailable as error:
+        missing(str(error), tests="PostgreSQL")
+    try:
+        cluster.start()
+    except RuntimeError:
+        cluster.remove()
+        raise  # installed but broken: an error, never a skip
+    return cluster
