@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -47,8 +48,9 @@ from pbx_bridge.store.users import UserRepository
 from pbx_bridge.store.writer import SpoolingWriter
 from pbx_bridge.web import metrics
 from pbx_bridge.web.api import ApiParts, Health, build_web_app
-from pbx_bridge.web.auth import Authenticator
+from pbx_bridge.web.auth import Authenticator, check_admin_token
 from pbx_bridge.web.events import EventBus
+from pbx_bridge.web.tls import server_context
 
 log = structlog.get_logger(__name__)
 
@@ -205,11 +207,22 @@ async def start_ami(ami: AmiClient) -> None:
         ) from error
 
 
+def is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may well resolve to the LAN
+
+
 async def start_web(app: web.Application, settings: Settings) -> web.AppRunner:
+    tls = server_context(settings.api_tls_cert, settings.api_tls_key)
+    if tls is None and not is_loopback(settings.api_host):
+        # Tokens and callers' numbers would cross the LAN in clear.
+        log.warning("api.plain_http_off_loopback", host=settings.api_host, fix="api_tls_cert")
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, settings.api_host, settings.api_port).start()
+        await web.TCPSite(runner, settings.api_host, settings.api_port, ssl_context=tls).start()
     except OSError as error:
         await runner.cleanup()
         raise StartupError(
@@ -225,7 +238,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
     """Every part started and checked, in the order that gives the clearest error first."""
     ari_password = require_secret(settings.ari_password, "ari_password")
     ami_password = require_secret(settings.ami_password, "ami_password")
-    api_token = require_secret(settings.api_token, "api_token")
+    api_token = check_admin_token(require_secret(settings.api_token, "api_token"))
     directory = agencies(settings)
     takers = call_takers(settings)
     engine = await open_store(settings)
@@ -324,7 +337,8 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
             loop.add_signal_handler(signum, stop.set)
         log.info(
             "serve.ready",
-            api=f"http://{settings.api_host}:{settings.api_port}",
+            api=f"{'https' if settings.api_tls_cert else 'http'}://"
+            f"{settings.api_host}:{settings.api_port}",
             ari=settings.ari_url,
             app=settings.ari_app,
         )

@@ -20,7 +20,7 @@ from pbx_bridge.logging import mask_number
 from pbx_bridge.reconcile.service import reconcile_file
 from pbx_bridge.store.privacy import PrivacyRepository, PurgeResult
 from pbx_bridge.store.repository import CallRepository
-from pbx_bridge.store.users import Role, User, UserExists, UserRepository
+from pbx_bridge.store.users import NoSuchUser, Role, UserEntry, UserExists, UserRepository
 
 
 @click.command()
@@ -154,7 +154,13 @@ def users() -> None:
     help="call_taker, supervisor, agency (needs --agency) or admin.",
 )
 @click.option("--agency", default="", help="The agency id (see agencies.toml), for --role agency.")
-def users_add(name: str, role: str, agency: str) -> None:
+@click.option(
+    "--expires-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The token stops working after this many days (default: never).",
+)
+def users_add(name: str, role: str, agency: str, expires_days: int | None) -> None:
     """Create a user and print its token once (only a hash of it is stored)."""
     settings = cli_settings()
     if (role == Role.AGENCY) != bool(agency):
@@ -170,7 +176,7 @@ def users_add(name: str, role: str, agency: str) -> None:
     async def run() -> str:
         engine = await open_store(settings)
         try:
-            return await UserRepository(engine).add(name, Role(role), agency)
+            return await UserRepository(engine).add(name, Role(role), agency, expires_days)
         finally:
             await engine.dispose()
 
@@ -188,10 +194,10 @@ def users_list() -> None:
     """List the users, their roles and agencies (never their tokens)."""
     settings = cli_settings()
 
-    async def run() -> list[User]:
+    async def run() -> list[UserEntry]:
         engine = await open_store(settings)
         try:
-            return await UserRepository(engine).list()
+            return await UserRepository(engine).entries()
         finally:
             await engine.dispose()
 
@@ -199,8 +205,65 @@ def users_list() -> None:
         found = asyncio.run(run())
     except StartupError as error:
         fail(str(error))
-    for user in found:
-        click.echo(f"{user.name:24} {user.role:12} {user.agency}")
+    now = datetime.now(UTC)
+    for entry in found:
+        user = entry.user
+        if entry.revoked:
+            state = "revoked"
+        elif entry.expires_at is None:
+            state = "no expiry"
+        else:
+            verb = "expired" if entry.expires_at <= now else "expires"
+            state = f"{verb} {entry.expires_at:%Y-%m-%d %H:%M}Z"
+        click.echo(f"{user.name:24} {user.role:12} {user.agency:10} {state}")
+
+
+@users.command("revoke")
+@click.argument("name")
+def users_revoke(name: str) -> None:
+    """The user's token stops working now; their open live-event streams end within seconds."""
+    settings = cli_settings()
+
+    async def run() -> None:
+        engine = await open_store(settings)
+        try:
+            await UserRepository(engine).revoke(name)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except (StartupError, NoSuchUser) as error:
+        fail(str(error))
+    say(f"user {name}: token revoked (`pbx-bridge users rotate {name}` issues a new one)")
+
+
+@users.command("rotate")
+@click.argument("name")
+@click.option(
+    "--expires-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The new token stops working after this many days (default: the expiry is kept).",
+)
+def users_rotate(name: str, expires_days: int | None) -> None:
+    """Print a new token for the user; the old one stops working (a revoked user is let back)."""
+    settings = cli_settings()
+
+    async def run() -> str:
+        engine = await open_store(settings)
+        try:
+            return await UserRepository(engine).rotate(name, expires_days)
+        finally:
+            await engine.dispose()
+
+    try:
+        token = asyncio.run(run())
+    except (StartupError, NoSuchUser) as error:
+        fail(str(error))
+    say(f"user {name}: new token (the old one no longer works):")
+    click.echo(token)
+    say("it is shown only now: give it to the user (Authorization: Bearer <token>)")
 
 
 @click.command("purge-numbers")

@@ -24,6 +24,7 @@ from pbx_bridge.store.users import Role
 from pbx_bridge.web import calls, centre, console_routes, incidents, metrics
 from pbx_bridge.web.auth import Authenticator, make_auth_middleware, require_role
 from pbx_bridge.web.events import EventBus, stream_events
+from pbx_bridge.web.headers import add_security_headers_to
 from pbx_bridge.web.keys import CALLS, DISPATCH, EVENTS, PRIVACY, REPORTS
 from pbx_bridge.web.openapi import Operation, openapi_document
 from pbx_bridge.web.schemas import (
@@ -57,6 +58,7 @@ from pbx_bridge.web.schemas import (
     WallboardOut,
     WhoAmI,
 )
+from pbx_bridge.web.throttle import AuthThrottle
 from pbx_bridge.web.validation import json_errors
 
 
@@ -82,6 +84,7 @@ class ApiParts:
     reports: Reports  # the centre report and statistics, for the wallboard
     ami: Ami | None = None  # app_queue over AMI (the composition root's client)
     takers: tuple[Taker, ...] = ()  # call-takers.toml: who may be a queue member
+    throttle: AuthThrottle = field(default_factory=AuthThrottle)  # failed tokens per address
 
 
 HEALTH = web.AppKey("health", Health)
@@ -227,7 +230,10 @@ OPERATIONS: tuple[Operation, ...] = (
 
 
 def build_web_app(health_checks: Health, parts: ApiParts) -> web.Application:
-    app = web.Application(middlewares=[json_errors, make_auth_middleware(parts.authenticator)])
+    app = web.Application(
+        middlewares=[json_errors, make_auth_middleware(parts.authenticator, parts.throttle)]
+    )
+    add_security_headers_to(app)
     app[HEALTH] = health_checks
     app[CALLS] = parts.calls
     app[DISPATCH] = parts.dispatch
