@@ -8,7 +8,7 @@ import ipaddress
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -41,7 +41,8 @@ from pbx_bridge.screening.model import Call, SilentPolicy
 from pbx_bridge.screening.policy import Thresholds
 from pbx_bridge.screening.runtime import ScreeningController
 from pbx_bridge.store.database import make_engine, migrate
-from pbx_bridge.store.privacy import PrivacyRepository
+from pbx_bridge.store.number_files import purge_cdr
+from pbx_bridge.store.privacy import PrivacyRepository, retention_cutoff
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.spool import CallSpool
 from pbx_bridge.store.users import UserRepository
@@ -146,12 +147,25 @@ def follow_queue_events(ami: AmiClient, controller: ScreeningController) -> None
     ami.after_login(after_reconnect)
 
 
-async def purge_numbers_daily(privacy: PrivacyRepository, days: int) -> None:
-    """Now and once a day: callers' numbers older than the retention are blanked."""
+async def purge_numbers_daily(
+    privacy: PrivacyRepository, days: int, spool: CallSpool, cdr: Path
+) -> None:
+    """Now and once a day: callers' numbers older than the retention are blanked, in the
+    store, the spool files and Asterisk's CDR file."""
     while True:
         try:
-            purged = await privacy.purge_numbers(days)
-            log.info("retention.purged", days=days, calls=purged.calls, callbacks=purged.callbacks)
+            now = datetime.now(UTC)
+            purged = await privacy.purge_numbers(days, now)
+            cutoff = retention_cutoff(days, now)
+            lines = await spool.purge_numbers(cutoff)
+            lines += await asyncio.to_thread(purge_cdr, cdr, cutoff)
+            log.info(
+                "retention.purged",
+                days=days,
+                calls=purged.calls,
+                callbacks=purged.callbacks,
+                file_lines=lines,
+            )
         except Exception:
             log.exception("retention.failed")
         await asyncio.sleep(24 * 3600)
@@ -272,9 +286,10 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             return True
 
         # A record the database cannot take now waits in the spool; none is dropped.
+        spool = await CallSpool.open(settings.spool_file())
         writer = SpoolingWriter(
             calls,
-            await CallSpool.open(settings.spool_file()),
+            spool,
             database_answers=database_ok,
             on_depth=metrics.SPOOLED_CALLS.set,
             on_failure=metrics.STORE_FAILURES.inc,
@@ -315,7 +330,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         web_app = build_web_app(health, parts)
         runner = await start_web(web_app, settings)
         stack.push_async_callback(runner.cleanup)
-        yield Running(controller, calls, writer, dispatch, parts.privacy, events)
+        yield Running(controller, calls, writer, dispatch, parts.privacy, events, spool)
 
 
 @dataclass(frozen=True)
@@ -326,6 +341,7 @@ class Running:
     dispatch: DispatchService
     privacy: PrivacyRepository
     events: EventBus  # `events.publish(kind, data)` feeds /api/events
+    spool: CallSpool  # the writer's; the retention purge blanks old numbers in it too
 
 
 async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
@@ -358,7 +374,12 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
                     name="escalation",
                 ),
                 group.create_task(
-                    purge_numbers_daily(parts.privacy, settings.number_retention_days),
+                    purge_numbers_daily(
+                        parts.privacy,
+                        settings.number_retention_days,
+                        parts.spool,
+                        cdr_file(settings),
+                    ),
                     name="retention",
                 ),
                 group.create_task(watch_loop_lag(), name="loop-lag"),

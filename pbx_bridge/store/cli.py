@@ -18,7 +18,8 @@ from pbx_bridge.dispatch.agencies import AgencyConfigError, load_agencies
 from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import mask_number
 from pbx_bridge.reconcile.service import reconcile_file
-from pbx_bridge.store.privacy import PrivacyRepository, PurgeResult
+from pbx_bridge.store.number_files import purge_cdr
+from pbx_bridge.store.privacy import PrivacyRepository, PurgeResult, retention_cutoff
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.users import NoSuchUser, Role, UserEntry, UserExists, UserRepository
 
@@ -273,23 +274,35 @@ def users_rotate(name: str, expires_days: int | None) -> None:
     default=None,
     help="Blank numbers of calls older than this (default PBX_BRIDGE_NUMBER_RETENTION_DAYS).",
 )
-def purge_numbers(days: int | None) -> None:
-    """Blank callers' numbers on calls and callbacks older than the retention (serve: daily)."""
+@click.option(
+    "--cdr-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Asterisk's CDR CSV whose old lines lose src/clid; default: PBX_BRIDGE_CDR_FILE.",
+)
+def purge_numbers(days: int | None, cdr_file: Path | None) -> None:
+    """Blank callers' numbers on calls, callbacks and Asterisk's CDR lines older than the
+    retention (serve does this daily, and also in its spool files)."""
     settings = cli_settings()
     keep = days or settings.number_retention_days
+    cdr = cdr_file or default_cdr_file(settings)
 
-    async def run() -> PurgeResult:
+    async def run() -> tuple[PurgeResult, int]:
         engine = await open_store(settings)
+        now = datetime.now(UTC)
         try:
-            return await PrivacyRepository(engine).purge_numbers(keep)
+            result = await PrivacyRepository(engine).purge_numbers(keep, now)
         finally:
             await engine.dispose()
+        return result, await asyncio.to_thread(purge_cdr, cdr, retention_cutoff(keep, now))
 
     try:
-        result = asyncio.run(run())
+        result, cdr_lines = asyncio.run(run())
     except StartupError as error:
         fail(str(error))
+    except OSError as error:
+        fail(f"{cdr}: {error.strerror}")
     say(
         f"numbers older than {keep} days blanked: {result.calls} call(s), "
-        f"{result.callbacks} callback(s)"
+        f"{result.callbacks} callback(s), {cdr_lines} CDR line(s) in {cdr}"
     )
