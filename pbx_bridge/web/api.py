@@ -126,7 +126,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET", "/api/calls/{call_id}", calls.get_call,
-        "One call; call takers and supervisors see the number in clear (audited)", CENTRE,
+        "One call; its call taker and supervisors see the number in clear (audited)", CENTRE,
         query=CallQuery, response=CallDetailOut,
     ),
     Operation(
@@ -199,7 +199,8 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET", "/api/callbacks", centre.callbacks,
-        "The callback worklist, oldest first; call takers and supervisors see numbers (audited)",
+        "The callback worklist, oldest first; supervisors, and a call taker on the callbacks "
+        "they took, see numbers (audited)",
         CENTRE, query=CallbackQuery, response=CallbackList,
     ),
     Operation(

@@ -15,7 +15,7 @@ from pbx_bridge.queue.status import StateChange, change_state, read_queue
 from pbx_bridge.queue.takers import Taker
 from pbx_bridge.store.users import Role, User
 from pbx_bridge.web.auth import current_user, problem
-from pbx_bridge.web.calls import SEES_NUMBERS
+from pbx_bridge.web.calls import sees_number
 from pbx_bridge.web.incidents import handoff_out
 from pbx_bridge.web.keys import CALLS, DISPATCH, EVENTS, PRIVACY, REPORTS
 from pbx_bridge.web.schemas import (
@@ -126,13 +126,14 @@ async def set_taker_state(request: web.Request) -> web.Response:
 
 
 async def callbacks(request: web.Request) -> web.Response:
-    """The callback worklist; call takers and supervisors see numbers in clear (audited)."""
+    """The callback worklist; supervisors, and a call taker on the callbacks they took, see
+    numbers in clear (audited)."""
     query = parse_query(request, CallbackQuery)
     user = current_user(request)
     rows = await request.app[CALLS].callbacks(query.status, query.limit)
-    clear = user.role in SEES_NUMBERS
-    shown = [row["call_id"] for row in rows if row["caller_number"]]
-    if clear and shown:
+    clear = {row["call_id"] for row in rows if sees_number(user, row["taken_by"])}
+    shown = [row["call_id"] for row in rows if row["caller_number"] and row["call_id"] in clear]
+    if shown:
         await request.app[PRIVACY].record_views(
             user.name, shown, "callback worklist", datetime.now(UTC)
         )
@@ -142,7 +143,7 @@ async def callbacks(request: web.Request) -> web.Response:
                 {
                     **row,
                     "caller_number": row["caller_number"]
-                    if clear
+                    if row["call_id"] in clear
                     else mask_number(row["caller_number"]),
                 }
             )

@@ -400,7 +400,9 @@ class StatsOut(BaseModel):
 class CallbackOut(BaseModel):
     id: int
     call_id: str
-    caller_number: str = Field(description="in clear for call takers and supervisors (audited)")
+    caller_number: str = Field(
+        description="in clear for supervisors and the call taker who took it (audited)"
+    )
     reason: str
     status: str
     created_at: datetime

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,30 @@ def test_users_add_with_expires_days_lists_the_expiry(runner: CliRunner) -> None
     assert "expires " in listed
     refused = runner.invoke(main, ["users", "add", "t2", "--role", "admin", "--expires-days", "0"])
     assert refused.exit_code == 2
+
+
+def test_callbacks_show_numbers_is_audited_as_the_os_user(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """`pbx-bridge callbacks --show-numbers` leaves a number_views row per number shown."""
+
+    async def seed() -> None:
+        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+        await migrate(engine)
+        await CallRepository(engine, Thresholds()).save(ended_call("c1"))  # gave up: a callback
+        await engine.dispose()
+
+    async def audit() -> list[tuple[str, str, str]]:
+        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+        views = await PrivacyRepository(engine).views()
+        await engine.dispose()
+        return [(v.who, v.call_id, v.why) for v in views]
+
+    asyncio.run(seed())
+    masked = runner.invoke(main, ["callbacks"])
+    assert "**********90" in masked.stdout
+    assert asyncio.run(audit()) == []
+    clear = runner.invoke(main, ["callbacks", "--show-numbers"])
+    assert "081234567890" in clear.stdout
+    who = f"cli:{getpass.getuser()}"
+    assert asyncio.run(audit()) == [(who, "c1", "pbx-bridge callbacks --show-numbers")]
