@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pbx_bridge.app import start_web
+from pbx_bridge.app import is_loopback, start_web
 from pbx_bridge.asterisk import sandbox
 from pbx_bridge.config import MIN_API_TOKEN_LENGTH, Settings
 from pbx_bridge.errors import StartupError
@@ -271,3 +271,14 @@ def test_tls_settings_that_cannot_work_stop_the_start_naming_the_setting(tmp_pat
         server_context(key, cert)
     assert swapped.value.setting == "api_tls_cert"
     assert isinstance(server_context(cert, key), ssl.SSLContext)
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("::1", True), ("localhost", True), ("0.0.0.0", False),
+     ("192.168.1.5", False), ("pbx.centre.lan", False)],
+)  # fmt: skip
+def test_plain_http_is_warned_about_unless_the_api_host_is_loopback(
+    host: str, loopback: bool
+) -> None:
+    assert is_loopback(host) is loopback
