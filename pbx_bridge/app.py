@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 import structlog
@@ -29,14 +32,16 @@ from pbx_bridge.reports.service import report_zone
 from pbx_bridge.screening.model import Call
 from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.runtime import ScreeningController
-from pbx_bridge.store.privacy import PrivacyRepository
+from pbx_bridge.store.number_files import purge_cdr
+from pbx_bridge.store.privacy import PrivacyRepository, retention_cutoff
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.spool import CallSpool
 from pbx_bridge.store.users import UserRepository
 from pbx_bridge.store.writer import SpoolingWriter
 from pbx_bridge.web.api import ApiParts, Health, build_web_app
-from pbx_bridge.web.auth import Authenticator
+from pbx_bridge.web.auth import Authenticator, check_admin_token
 from pbx_bridge.web.events import EventBus
+from pbx_bridge.web.tls import server_context
 from pbx_bridge.wiring import (
     SANDBOX_HINT,
     agencies,
@@ -87,12 +92,25 @@ def follow_queue_events(ami: AmiClient, controller: ScreeningController) -> None
     ami.after_login(after_reconnect)
 
 
-async def purge_numbers_daily(privacy: PrivacyRepository, days: int) -> None:
-    """Now and once a day: callers' numbers older than the retention are blanked."""
+async def purge_numbers_daily(
+    privacy: PrivacyRepository, days: int, spool: CallSpool, cdr: Path
+) -> None:
+    """Now and once a day: callers' numbers older than the retention are blanked, in the
+    store, the spool files and Asterisk's CDR file."""
     while True:
         try:
-            purged = await privacy.purge_numbers(days)
-            log.info("retention.purged", days=days, calls=purged.calls, callbacks=purged.callbacks)
+            now = datetime.now(UTC)
+            purged = await privacy.purge_numbers(days, now)
+            cutoff = retention_cutoff(days, now)
+            lines = await spool.purge_numbers(cutoff)
+            lines += await asyncio.to_thread(purge_cdr, cdr, cutoff)
+            log.info(
+                "retention.purged",
+                days=days,
+                calls=purged.calls,
+                callbacks=purged.callbacks,
+                file_lines=lines,
+            )
         except Exception:
             log.exception("retention.failed")
         await asyncio.sleep(24 * 3600)
@@ -126,11 +144,22 @@ async def start_ami(ami: AmiClient) -> None:
         ) from error
 
 
+def is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may well resolve to the LAN
+
+
 async def start_web(app: web.Application, settings: Settings) -> web.AppRunner:
+    tls = server_context(settings.api_tls_cert, settings.api_tls_key)
+    if tls is None and not is_loopback(settings.api_host):
+        # Tokens and callers' numbers would cross the LAN in clear.
+        log.warning("api.plain_http_off_loopback", host=settings.api_host, fix="api_tls_cert")
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, settings.api_host, settings.api_port).start()
+        await web.TCPSite(runner, settings.api_host, settings.api_port, ssl_context=tls).start()
     except OSError as error:
         await runner.cleanup()
         raise StartupError(
@@ -146,7 +175,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
     """Every part started and checked, in the order that gives the clearest error first."""
     ari_password = require_secret(settings.ari_password, "ari_password")
     ami_password = require_secret(settings.ami_password, "ami_password")
-    api_token = require_secret(settings.api_token, "api_token")
+    api_token = check_admin_token(require_secret(settings.api_token, "api_token"))
     directory = agencies(settings)
     takers = call_takers(settings)
     engine = await open_store(settings)
@@ -180,9 +209,10 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             return True
 
         # A record the database cannot take now waits in the spool; none is dropped.
+        spool = await CallSpool.open(settings.spool_file())
         writer = SpoolingWriter(
             calls,
-            await CallSpool.open(settings.spool_file()),
+            spool,
             database_answers=database_ok,
             on_depth=metrics.SPOOLED_CALLS.set,
             on_failure=metrics.STORE_FAILURES.inc,
@@ -223,7 +253,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         web_app = build_web_app(health, parts)
         runner = await start_web(web_app, settings)
         stack.push_async_callback(runner.cleanup)
-        yield Running(controller, calls, writer, dispatch, parts.privacy, events)
+        yield Running(controller, calls, writer, dispatch, parts.privacy, events, spool)
 
 
 @dataclass(frozen=True)
@@ -234,6 +264,7 @@ class Running:
     dispatch: DispatchService
     privacy: PrivacyRepository
     events: EventBus  # `events.publish(kind, data)` feeds /api/events
+    spool: CallSpool  # the writer's; the retention purge blanks old numbers in it too
 
 
 async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
@@ -245,7 +276,8 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
             loop.add_signal_handler(signum, stop.set)
         log.info(
             "serve.ready",
-            api=f"http://{settings.api_host}:{settings.api_port}",
+            api=f"{'https' if settings.api_tls_cert else 'http'}://"
+            f"{settings.api_host}:{settings.api_port}",
             ari=settings.ari_url,
             app=settings.ari_app,
         )
@@ -265,7 +297,12 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
                     name="escalation",
                 ),
                 group.create_task(
-                    purge_numbers_daily(parts.privacy, settings.number_retention_days),
+                    purge_numbers_daily(
+                        parts.privacy,
+                        settings.number_retention_days,
+                        parts.spool,
+                        cdr_file(settings),
+                    ),
                     name="retention",
                 ),
                 group.create_task(watch_loop_lag(), name="loop-lag"),

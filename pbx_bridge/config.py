@@ -15,6 +15,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "PBX_BRIDGE_"
+# The admin token (api_token) is compared, not looked up: only its length keeps it unguessable.
+MIN_API_TOKEN_LENGTH = 32
 
 
 def default_state_dir() -> Path:
@@ -66,7 +68,10 @@ class Settings(BaseSettings):
     # The web API (health, metrics, call records).
     api_host: str = "127.0.0.1"
     api_port: int = 8080
-    api_token: SecretStr | None = None
+    api_token: SecretStr | None = None  # the admin token: at least MIN_API_TOKEN_LENGTH long
+    # TLS for the API (PEM files); both set: HTTPS. Needed whenever api_host is not loopback.
+    api_tls_cert: Path | None = None
+    api_tls_key: Path | None = None
 
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

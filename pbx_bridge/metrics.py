@@ -19,3 +19,9 @@ LOOP_LAG = Histogram(
 LOOP_LAG_MAX = Gauge(
     "pbx_bridge_event_loop_lag_max_seconds", "The largest event-loop lag since the process started"
 )
+AUTH_FAILURES = Counter(
+    "pbx_bridge_auth_failures_total", "API requests refused for a missing, unknown or dead token"
+)
+AUTH_THROTTLED = Counter(
+    "pbx_bridge_auth_throttled_total", "API requests refused (429) after too many failed tokens"
+)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -17,13 +19,14 @@ from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import mask_number
 from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.store.callbacks import CallbackNotFound, CallbackRepository
+from pbx_bridge.store.privacy import PrivacyRepository
 from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.wiring import open_store, thresholds
 
 
 @click.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON, one object per item.")
-@click.option("--show-numbers", is_flag=True, help="Numbers in clear (masked by default).")
+@click.option("--show-numbers", is_flag=True, help="Numbers in clear (masked by default); audited.")
 @click.option(
     "--status",
     default="open",
@@ -49,6 +52,11 @@ def callbacks(ctx: click.Context, as_json: bool, show_numbers: bool, status: str
             attempts = CallbackRepository(engine)
             for item in items:
                 item["attempts"] = await attempts.attempts(item["id"])
+            if show_numbers:  # every clear view of a number is audited, here as in the API
+                shown = [item["call_id"] for item in items if item["caller_number"]]
+                who = f"cli:{getpass.getuser()}"
+                why = "pbx-bridge callbacks --show-numbers"
+                await PrivacyRepository(engine).record_views(who, shown, why, datetime.now(UTC))
             return items
         finally:
             await engine.dispose()

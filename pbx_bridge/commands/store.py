@@ -17,9 +17,10 @@ from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import mask_number
 from pbx_bridge.reconcile.service import reconcile_file
 from pbx_bridge.screening.outcome import judge_by, reclassify_by
-from pbx_bridge.store.privacy import PrivacyRepository, PurgeResult
+from pbx_bridge.store.number_files import purge_cdr
+from pbx_bridge.store.privacy import PrivacyRepository, PurgeResult, retention_cutoff
 from pbx_bridge.store.repository import CallRepository
-from pbx_bridge.store.users import Role, User, UserExists, UserRepository
+from pbx_bridge.store.users import NoSuchUser, Role, UserEntry, UserExists, UserRepository
 from pbx_bridge.wiring import cdr_file as default_cdr_file
 from pbx_bridge.wiring import open_store, thresholds
 
@@ -157,7 +158,13 @@ def users() -> None:
     help="call_taker, supervisor, agency (needs --agency) or admin.",
 )
 @click.option("--agency", default="", help="The agency id (see agencies.toml), for --role agency.")
-def users_add(name: str, role: str, agency: str) -> None:
+@click.option(
+    "--expires-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The token stops working after this many days (default: never).",
+)
+def users_add(name: str, role: str, agency: str, expires_days: int | None) -> None:
     """Create a user and print its token once (only a hash of it is stored)."""
     settings = cli_settings()
     if (role == Role.AGENCY) != bool(agency):
@@ -173,7 +180,7 @@ def users_add(name: str, role: str, agency: str) -> None:
     async def run() -> str:
         engine = await open_store(settings)
         try:
-            return await UserRepository(engine).add(name, Role(role), agency)
+            return await UserRepository(engine).add(name, Role(role), agency, expires_days)
         finally:
             await engine.dispose()
 
@@ -191,10 +198,10 @@ def users_list() -> None:
     """List the users, their roles and agencies (never their tokens)."""
     settings = cli_settings()
 
-    async def run() -> list[User]:
+    async def run() -> list[UserEntry]:
         engine = await open_store(settings)
         try:
-            return await UserRepository(engine).list()
+            return await UserRepository(engine).entries()
         finally:
             await engine.dispose()
 
@@ -202,8 +209,65 @@ def users_list() -> None:
         found = asyncio.run(run())
     except StartupError as error:
         fail(str(error))
-    for user in found:
-        click.echo(f"{user.name:24} {user.role:12} {user.agency}")
+    now = datetime.now(UTC)
+    for entry in found:
+        user = entry.user
+        if entry.revoked:
+            state = "revoked"
+        elif entry.expires_at is None:
+            state = "no expiry"
+        else:
+            verb = "expired" if entry.expires_at <= now else "expires"
+            state = f"{verb} {entry.expires_at:%Y-%m-%d %H:%M}Z"
+        click.echo(f"{user.name:24} {user.role:12} {user.agency:10} {state}")
+
+
+@users.command("revoke")
+@click.argument("name")
+def users_revoke(name: str) -> None:
+    """The user's token stops working now; their open live-event streams end within seconds."""
+    settings = cli_settings()
+
+    async def run() -> None:
+        engine = await open_store(settings)
+        try:
+            await UserRepository(engine).revoke(name)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except (StartupError, NoSuchUser) as error:
+        fail(str(error))
+    say(f"user {name}: token revoked (`pbx-bridge users rotate {name}` issues a new one)")
+
+
+@users.command("rotate")
+@click.argument("name")
+@click.option(
+    "--expires-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The new token stops working after this many days (default: the expiry is kept).",
+)
+def users_rotate(name: str, expires_days: int | None) -> None:
+    """Print a new token for the user; the old one stops working (a revoked user is let back)."""
+    settings = cli_settings()
+
+    async def run() -> str:
+        engine = await open_store(settings)
+        try:
+            return await UserRepository(engine).rotate(name, expires_days)
+        finally:
+            await engine.dispose()
+
+    try:
+        token = asyncio.run(run())
+    except (StartupError, NoSuchUser) as error:
+        fail(str(error))
+    say(f"user {name}: new token (the old one no longer works):")
+    click.echo(token)
+    say("it is shown only now: give it to the user (Authorization: Bearer <token>)")
 
 
 @click.command("purge-numbers")
@@ -213,23 +277,35 @@ def users_list() -> None:
     default=None,
     help="Blank numbers of calls older than this (default PBX_BRIDGE_NUMBER_RETENTION_DAYS).",
 )
-def purge_numbers(days: int | None) -> None:
-    """Blank callers' numbers on calls and callbacks older than the retention (serve: daily)."""
+@click.option(
+    "--cdr-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Asterisk's CDR CSV whose old lines lose src/clid; default: PBX_BRIDGE_CDR_FILE.",
+)
+def purge_numbers(days: int | None, cdr_file: Path | None) -> None:
+    """Blank callers' numbers on calls, callbacks and Asterisk's CDR lines older than the
+    retention (serve does this daily, and also in its spool files)."""
     settings = cli_settings()
     keep = days or settings.number_retention_days
+    cdr = cdr_file or default_cdr_file(settings)
 
-    async def run() -> PurgeResult:
+    async def run() -> tuple[PurgeResult, int]:
         engine = await open_store(settings)
+        now = datetime.now(UTC)
         try:
-            return await PrivacyRepository(engine).purge_numbers(keep)
+            result = await PrivacyRepository(engine).purge_numbers(keep, now)
         finally:
             await engine.dispose()
+        return result, await asyncio.to_thread(purge_cdr, cdr, retention_cutoff(keep, now))
 
     try:
-        result = asyncio.run(run())
+        result, cdr_lines = asyncio.run(run())
     except StartupError as error:
         fail(str(error))
+    except OSError as error:
+        fail(f"{cdr}: {error.strerror}")
     say(
         f"numbers older than {keep} days blanked: {result.calls} call(s), "
-        f"{result.callbacks} callback(s)"
+        f"{result.callbacks} callback(s), {cdr_lines} CDR line(s) in {cdr}"
     )

@@ -62,7 +62,7 @@ def parse(lines: Iterable[str]) -> list[CdrLeg]:
         legs.append(
             CdrLeg(
                 uniqueid=fields["uniqueid"],
-                src=fields["src"],
+                src=fields["src"].strip(),  # the retention purge blanks it with spaces
                 name=_name(fields["clid"]),
                 start=start,
                 answer=_epoch(fields["answer"]),

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from pbx_bridge.asterisk.prompts import LANGUAGE, SOUND_FOLDER, build_prompts, load_core_sounds
-from pbx_bridge.config import Settings, sandbox_env_file
+from pbx_bridge.config import MIN_API_TOKEN_LENGTH, Settings, sandbox_env_file
 from pbx_bridge.paths import sipp_scenarios_dir
 from pbx_bridge.pbxconfig.render import PbxConfigError, base_values, write_configs
 from pbx_bridge.sandbox.caller_audio import build_caller_audio
@@ -38,10 +38,13 @@ def ensure_credentials() -> dict[str, str]:
         "PBX_BRIDGE_API_TOKEN",
         "PBX_BRIDGE_SIP_SECRET",
     )
+    # An API token from before the 32-character minimum is replaced (serve would refuse it).
+    if len(values.get("PBX_BRIDGE_API_TOKEN", "")) < MIN_API_TOKEN_LENGTH:
+        values.pop("PBX_BRIDGE_API_TOKEN", None)
     if all(values.get(key) for key in wanted):
         return values
     for key in wanted:
-        values.setdefault(key, secrets.token_urlsafe(18))
+        values.setdefault(key, secrets.token_urlsafe(32))  # 43 characters
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
     path.write_text(

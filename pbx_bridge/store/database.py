@@ -23,7 +23,9 @@ def make_engine(url: str) -> AsyncEngine:
     options: dict[str, Any] = {}
     if make_url(url).get_driver_name() == "asyncpg":
         options["connect_args"] = {"timeout": CONNECT_TIMEOUT_SECONDS}
-    engine = create_async_engine(url, pool_pre_ping=True, **options)
+    # hide_parameters: an error's text (logged) never carries the statement's values, which
+    # include callers' numbers.
+    engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
@@ -35,6 +37,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # Deleted and overwritten content is zeroed, so a purged number is not left in free pages.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

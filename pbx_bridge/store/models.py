@@ -202,6 +202,9 @@ class UserRecord(Base):
     agency: Mapped[str] = mapped_column(String(40), default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A token past expires_at, or of a revoked user, is refused (`users rotate` reinstates).
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class NumberView(Base):

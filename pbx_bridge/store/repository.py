@@ -227,6 +227,7 @@ class CallRepository:
                 "caller_number": row.caller_number,
                 "reason": row.reason,
                 "status": row.status,
+                "taken_by": row.taken_by,
                 "created_at": (_utc(row.created_at) or row.created_at).isoformat(),
             }
             for row in rows

@@ -18,6 +18,7 @@ import structlog
 
 from pbx_bridge.screening.model import Call
 from pbx_bridge.store.call_json import call_from_json, call_to_json
+from pbx_bridge.store.number_files import purge_jsonl
 
 log = structlog.get_logger(__name__)
 
@@ -145,3 +146,13 @@ class CallSpool:
             await self._set_aside(lines[:1])
             await asyncio.to_thread(_replace, self.path, lines[1:])
             self._depth = len(lines) - 1
+
+    async def purge_numbers(self, cutoff: datetime) -> int:
+        """Blank the numbers of calls older than `cutoff` in the spool and the rejected file
+        (the retention applies to these copies too). Returns the lines changed."""
+        async with self._lock:
+            changed = await asyncio.to_thread(purge_jsonl, self.path, cutoff)
+            changed += await asyncio.to_thread(purge_jsonl, self.rejected_path, cutoff)
+        if changed:
+            await asyncio.to_thread(_fsync_dir, self.path.parent)
+        return changed

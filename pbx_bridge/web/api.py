@@ -36,6 +36,7 @@ from pbx_bridge.web import (
 )
 from pbx_bridge.web.auth import Authenticator, make_auth_middleware, require_role
 from pbx_bridge.web.events import EventBus, stream_events
+from pbx_bridge.web.headers import add_security_headers_to
 from pbx_bridge.web.keys import CALLS, DISPATCH, EVENTS, PRIVACY, REPORTS
 from pbx_bridge.web.openapi import Operation, openapi_document
 from pbx_bridge.web.schemas import (
@@ -64,6 +65,7 @@ from pbx_bridge.web.schemas import (
     VerificationIn,
     WhoAmI,
 )
+from pbx_bridge.web.throttle import AuthThrottle
 from pbx_bridge.web.validation import json_errors
 
 
@@ -89,6 +91,7 @@ class ApiParts:
     reports: Reports  # the centre report and statistics, for the wallboard
     ami: Ami | None = None  # app_queue over AMI (the composition root's client)
     takers: tuple[Taker, ...] = ()  # call-takers.toml: who may be a queue member
+    throttle: AuthThrottle = field(default_factory=AuthThrottle)  # failed tokens per address
 
 
 HEALTH = web.AppKey("health", Health)
@@ -130,7 +133,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET", "/api/calls/{call_id}", calls.get_call,
-        "One call; call takers and supervisors see the number in clear (audited)", CENTRE,
+        "One call; its call taker and supervisors see the number in clear (audited)", CENTRE,
         query=CallQuery, response=CallDetailOut,
     ),
     Operation(
@@ -203,7 +206,8 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET", "/api/callbacks", callbacks.callbacks,
-        "The callback worklist, oldest first; call takers and supervisors see numbers (audited)",
+        "The callback worklist, oldest first; supervisors, and a call taker on the callbacks "
+        "they took, see numbers (audited)",
         CENTRE, query=callbacks.CallbackQuery, response=callbacks.CallbackList,
     ),
     Operation(
@@ -234,7 +238,10 @@ OPERATIONS: tuple[Operation, ...] = (
 
 
 def build_web_app(health_checks: Health, parts: ApiParts) -> web.Application:
-    app = web.Application(middlewares=[json_errors, make_auth_middleware(parts.authenticator)])
+    app = web.Application(
+        middlewares=[json_errors, make_auth_middleware(parts.authenticator, parts.throttle)]
+    )
+    add_security_headers_to(app)
     app[HEALTH] = health_checks
     app[CALLS] = parts.calls
     app[DISPATCH] = parts.dispatch

@@ -1,7 +1,8 @@
 """Bearer tokens and roles: who is asking, and may they.
 
 A token is either a user's (the users table keeps only its SHA-256) or PBX_BRIDGE_API_TOKEN,
-which acts as an admin so existing tooling keeps working.
+which acts as an admin so existing tooling keeps working. Failed attempts are throttled per
+source address (web/throttle.py).
 """
 
 from __future__ import annotations
@@ -13,12 +14,27 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from pbx_bridge import metrics
+from pbx_bridge.config import MIN_API_TOKEN_LENGTH
+from pbx_bridge.errors import StartupError
 from pbx_bridge.store.users import Role, User, UserRepository
+from pbx_bridge.web.throttle import AuthThrottle
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 API_TOKEN_USER = User(name="api-token", role=Role.ADMIN)
 USER = web.RequestKey("user", User)
+
+
+def check_admin_token(token: str) -> str:
+    """The admin token, if long enough to resist guessing; a StartupError otherwise."""
+    if len(token) < MIN_API_TOKEN_LENGTH:
+        raise StartupError(
+            "api_token",
+            f"{len(token)} characters; it needs at least {MIN_API_TOKEN_LENGTH}: generate one "
+            "with `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`",
+        )
+    return token
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,20 @@ class Authenticator:
         if self.admin_token and hmac.compare_digest(token.encode(), self.admin_token.encode()):
             return API_TOKEN_USER
         return await self.users.by_token(token)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """The token a request came with, so a long-lived stream can check it is still good."""
+
+    authenticator: Authenticator
+    token: str
+
+    async def user(self) -> User | None:
+        return await self.authenticator.identify(self.token)
+
+
+CREDENTIAL = web.RequestKey("credential", Credential)
 
 
 def problem(status: type[web.HTTPException], message: str, field: str | None = None) -> Exception:
@@ -55,20 +85,40 @@ def bearer_token(request: web.Request) -> str:
     return ""
 
 
+def _too_many(retry_after: int) -> Exception:
+    return web.HTTPTooManyRequests(
+        text=json.dumps({"error": f"too many failed tokens; try again in {retry_after} s"}),
+        content_type="application/json",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def make_auth_middleware(
-    authenticator: Authenticator,
+    authenticator: Authenticator, throttle: AuthThrottle | None = None
 ) -> Callable[..., Awaitable[web.StreamResponse]]:
+    failures = throttle or AuthThrottle()
+
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith("/api/"):
-            user = await authenticator.identify(bearer_token(request))
+            address = request.remote or ""
+            # A throttled address is refused before its token is tried: no guess is answered.
+            retry_after = failures.retry_after(address)
+            if retry_after:
+                metrics.AUTH_THROTTLED.inc()
+                raise _too_many(retry_after)
+            token = bearer_token(request)
+            user = await authenticator.identify(token)
             if user is None:
+                failures.failed(address)
+                metrics.AUTH_FAILURES.inc()
                 raise problem(
                     web.HTTPUnauthorized,
-                    "send Authorization: Bearer <token>; an admin creates tokens with "
-                    "`pbx-bridge users add NAME --role ROLE`",
+                    "send Authorization: Bearer <token> (tokens expire and can be revoked); "
+                    "an admin creates tokens with `pbx-bridge users add NAME --role ROLE`",
                 )
             request[USER] = user
+            request[CREDENTIAL] = Credential(authenticator, token)
         return await handler(request)
 
     return authenticate

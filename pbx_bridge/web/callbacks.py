@@ -1,4 +1,4 @@
-"""/api/callbacks: the callback worklist; call takers and supervisors see numbers (audited)."""
+"""/api/callbacks: the callback worklist; numbers in clear only to whom they are due (audited)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from pbx_bridge.logging import mask_number
 from pbx_bridge.web.auth import current_user
-from pbx_bridge.web.calls import SEES_NUMBERS
+from pbx_bridge.web.calls import sees_number
 from pbx_bridge.web.keys import CALLS, PRIVACY
 from pbx_bridge.web.schemas import ListQuery
 from pbx_bridge.web.validation import parse_query
@@ -23,7 +23,9 @@ class CallbackQuery(ListQuery):
 class CallbackOut(BaseModel):
     id: int
     call_id: str
-    caller_number: str = Field(description="in clear for call takers and supervisors (audited)")
+    caller_number: str = Field(
+        description="in clear for supervisors and the call taker who took it (audited)"
+    )
     reason: str
     status: str
     created_at: datetime
@@ -34,13 +36,14 @@ class CallbackList(BaseModel):
 
 
 async def callbacks(request: web.Request) -> web.Response:
-    """The callback worklist; call takers and supervisors see numbers in clear (audited)."""
+    """The callback worklist; supervisors, and a call taker on the callbacks they took, see
+    numbers in clear (audited)."""
     query = parse_query(request, CallbackQuery)
     user = current_user(request)
     rows = await request.app[CALLS].callbacks(query.status, query.limit)
-    clear = user.role in SEES_NUMBERS
-    shown = [row["call_id"] for row in rows if row["caller_number"]]
-    if clear and shown:
+    clear = {row["call_id"] for row in rows if sees_number(user, row["taken_by"])}
+    shown = [row["call_id"] for row in rows if row["caller_number"] and row["call_id"] in clear]
+    if shown:
         await request.app[PRIVACY].record_views(
             user.name, shown, "callback worklist", datetime.now(UTC)
         )
@@ -50,7 +53,7 @@ async def callbacks(request: web.Request) -> web.Response:
                 {
                     **row,
                     "caller_number": row["caller_number"]
-                    if clear
+                    if row["call_id"] in clear
                     else mask_number(row["caller_number"]),
                 }
             )

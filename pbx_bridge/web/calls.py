@@ -11,7 +11,7 @@ from pbx_bridge.dispatch.model import Location
 from pbx_bridge.dispatch.services import IncidentDraft
 from pbx_bridge.logging import mask_number
 from pbx_bridge.store.repository import CallView
-from pbx_bridge.store.users import Role
+from pbx_bridge.store.users import Role, User
 from pbx_bridge.web.auth import current_user, problem
 from pbx_bridge.web.incidents import incident_out
 from pbx_bridge.web.keys import CALLS, DISPATCH, PRIVACY
@@ -30,8 +30,13 @@ from pbx_bridge.web.validation import parse_body, parse_query
 CALL_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 _CALL_ID = re.compile(CALL_ID_PATTERN)
 
-# The roles that speak to callers and may need to call one back: they see numbers in clear.
-SEES_NUMBERS = frozenset({Role.CALL_TAKER, Role.SUPERVISOR})
+
+def sees_number(user: User, handled_by: str) -> bool:
+    """Supervisors see any caller's number; a call taker only that of a call (or callback)
+    they handled themselves. Every clear view is audited by the caller of this."""
+    if user.role is Role.SUPERVISOR:
+        return True
+    return user.role is Role.CALL_TAKER and bool(handled_by) and handled_by == user.name
 
 
 def call_id(request: web.Request) -> str:
@@ -53,13 +58,13 @@ async def list_calls(request: web.Request) -> web.Response:
 
 
 async def get_call(request: web.Request) -> web.Response:
-    """One call; a call taker or supervisor sees the number in clear, and that is audited."""
+    """One call; its call taker or a supervisor sees the number in clear, and that is audited."""
     query = parse_query(request, CallQuery)
     user = current_user(request)
     view = await request.app[CALLS].get(call_id(request))
     if view is None:
         raise problem(web.HTTPNotFound, "no such call", "call_id")
-    clear = user.role in SEES_NUMBERS and bool(view.caller_number)
+    clear = sees_number(user, view.agent) and bool(view.caller_number)
     if clear:
         why = query.why or "call detail"
         await request.app[PRIVACY].record_view(user.name, view.id, why, datetime.now(UTC))

@@ -25,11 +25,14 @@ from aiohttp import web
 
 from pbx_bridge.logging import NUMBER_KEYS, mask_number
 from pbx_bridge.store.users import Role, User
-from pbx_bridge.web.auth import current_user
+from pbx_bridge.web.auth import CREDENTIAL, current_user
 
 log = structlog.get_logger(__name__)
 
 KEEPALIVE_SECONDS = 15.0
+# An open stream asks again this often whether its token still works (revoked, rotated or
+# expired: the stream ends), since `pbx-bridge users revoke` runs in another process.
+RECHECK_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class EventBus:
 
 
 EVENTS = web.AppKey("events", EventBus)
+_KEEPALIVE = Event(0, "keepalive", datetime.min.replace(tzinfo=UTC), {})  # nothing came: a comment
 
 
 def visible_to(user: User) -> Callable[[Event], bool]:
@@ -109,25 +113,40 @@ def _frame(event: Event) -> bytes:
     return f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n".encode()
 
 
+async def _still_allowed(request: web.Request) -> bool:
+    credential = request.get(CREDENTIAL)
+    return credential is None or await credential.user() is not None
+
+
 async def stream_events(request: web.Request) -> web.StreamResponse:
-    """GET /api/events: server-sent events until the client goes or the server stops."""
+    """GET /api/events: server-sent events until the client goes, the server stops, or the
+    token stops working."""
     bus = request.app[EVENTS]
     subscription = bus.subscribe(visible_to(current_user(request)))
     response = web.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
     )
+    loop = asyncio.get_running_loop()
     try:
         await response.prepare(request)
         await response.write(b": connected\n\n")
+        next_check = loop.time() + RECHECK_SECONDS
         while True:
             try:
                 event = await asyncio.wait_for(subscription.queue.get(), KEEPALIVE_SECONDS)
             except TimeoutError:
-                await response.write(b": keepalive\n\n")
-                continue
+                event = _KEEPALIVE
+            if loop.time() >= next_check:
+                if not await _still_allowed(request):
+                    await response.write(b": token revoked or expired\n\n")
+                    break
+                next_check = loop.time() + RECHECK_SECONDS
             if event is None:
                 break
-            await response.write(_frame(event))
+            if event is _KEEPALIVE:
+                await response.write(b": keepalive\n\n")
+            else:
+                await response.write(_frame(event))
     except ConnectionResetError:
         pass  # the client went away: nothing to answer
     finally:

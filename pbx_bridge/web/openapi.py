@@ -26,11 +26,12 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
 
 ERRORS = {
     400: "the body is not JSON",
-    401: "no token, or a token nobody has",
+    401: "no token, or one nobody has, or one revoked or expired",
     403: "your role may not do this",
     404: "no such call, incident or handoff (or not yours to see)",
     409: "not in a state for this (e.g. not verified, already closed)",
     422: "a field is invalid: `field` names it",
+    429: "too many failed tokens from this address: wait Retry-After seconds",
     502: "Asterisk refused the change (its message is in `error`)",
     503: "Asterisk's AMI is not connected; try again shortly",
 }
@@ -106,7 +107,7 @@ def _responses(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, A
         if op.csv:
             success["content"]["text/csv"] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {str(status): success for status in op.statuses}
-    errors = [401, 403]
+    errors = [401, 403, 429]
     errors += [400, 422] if op.body else [422] if op.query else []
     errors += [404] if op.parameters else []
     errors += [409] if op.conflicts else []

@@ -3,13 +3,18 @@ only verified incidents handed off, and escalation over a fake clock."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from pbx_bridge.screening.outcome import judge_by
+from pbx_bridge.screening.policy import Thresholds
+from pbx_bridge.store.repository import CallRepository
 from tests.support.api import Api, api_client, build_api, sqlite_engine  # noqa: F401 - fixtures
+from tests.support.calls import ended_call
 
 
 @pytest.fixture
@@ -62,20 +67,28 @@ async def test_roles_that_may_not_are_refused_with_403_and_told_why(do: Calls) -
     }
 
 
-async def test_numbers_are_masked_except_a_call_takers_single_call_which_is_audited(
-    do: Calls,
+async def test_numbers_are_masked_except_to_the_call_taker_who_answered_and_supervisors(
+    do: Calls, engine: AsyncEngine
 ) -> None:
-    """Lists and admins see masked numbers; a call taker's clear view writes an audit row."""
+    """Lists and admins see masked numbers; another call taker too; the one who answered the
+    call and a supervisor see it in clear, and each clear view writes an audit row."""
+    await CallRepository(engine, judge_by(Thresholds())).save(
+        replace(ended_call("mine"), agent="ct")
+    )
     listed = await do.get("ct", "/api/calls")
     assert {c["caller_number"] for c in listed["calls"]} == {"**********90"}
     assert (await do.get("admin", "/api/calls/c1"))["caller_number"] == "**********90"
+    assert (await do.get("ct", "/api/calls/c1"))["caller_number"] == "**********90"  # not theirs
+    assert (await do.get("ct-01", "/api/calls/mine"))["caller_number"] == "**********90"
     assert (await do.get("admin", "/api/audit/number-views"))["views"] == []
-    clear = await do.get("ct", "/api/calls/c1?why=callback%20after%20drop")
+    clear = await do.get("ct", "/api/calls/mine?why=callback%20after%20drop")
     assert clear["caller_number"] == "081234567890"
     assert clear["incident_id"] is None
+    assert (await do.get("sv", "/api/calls/c1"))["caller_number"] == "081234567890"
     views = (await do.get("sv", "/api/audit/number-views"))["views"]
-    assert [(v["who"], v["call_id"], v["why"]) for v in views] == [
-        ("ct", "c1", "callback after drop")
+    assert sorted((v["who"], v["call_id"], v["why"]) for v in views) == [
+        ("ct", "mine", "callback after drop"),
+        ("sv", "c1", "call detail"),
     ]
 
 
