@@ -85,7 +85,7 @@ class Call:
     queued_at: datetime | None = None
     queue_reason: QueueReason | None = None
     queue_priority: int | None = None
-    agent: str = ""  # the call taker who answered (issue 5, from AMI)
+    agent: str = ""  # the call taker who answered (from AMI AgentConnect)
     connected_at: datetime | None = None
     timeline: tuple[TimelineEntry, ...] = field(default=())
 
@@ -148,7 +148,7 @@ class LeftStasis:
 
 @dataclass(frozen=True)
 class QueueJoined:
-    """AMI QueueCallerJoin (issue 5)."""
+    """AMI QueueCallerJoin: the caller joined the queue."""
 
     at: datetime
     queue: str
@@ -157,7 +157,7 @@ class QueueJoined:
 
 @dataclass(frozen=True)
 class AgentConnected:
-    """AMI AgentConnect: a call taker answered (issue 5)."""
+    """AMI AgentConnect: a call taker answered."""
 
     at: datetime
     agent: str
@@ -174,7 +174,7 @@ class AgentCompleted:
 
 @dataclass(frozen=True)
 class QueueAbandoned:
-    """AMI QueueCallerAbandon (issue 5)."""
+    """AMI QueueCallerAbandon: the caller hung up before a call taker answered."""
 
     at: datetime
     queue: str
