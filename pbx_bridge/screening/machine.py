@@ -386,6 +386,21 @@ def _command_failed(call: Call, event: CommandFailed, config: ScreeningConfig) -
     )
 
 
+def in_our_hands(call: Call) -> bool:
+    """Still in our Stasis app with something for us to do: screen it or send it on."""
+    return call.phase is not Phase.ENDED and (_can_send_to_queue(call) or _continue_pending(call))
+
+
+def awaits_queue_end(call: Call) -> bool:
+    """The call reached the queue and app_queue has not told how it ended there yet (AMI's
+    AgentComplete or QueueCallerAbandon travel apart from ARI's hang-up, and may come after)."""
+    return (
+        call.queued_at is not None
+        and not _noted(call, kind.AGENT_COMPLETED)
+        and not _noted(call, kind.QUEUE_ABANDONED)
+    )
+
+
 def _hand_back(call: Call, event: HandBack, config: ScreeningConfig) -> Outcome:
     """On to the queue with what screening found so far, or our ContinueToQueue once more."""
     if _can_send_to_queue(call):
