@@ -252,7 +252,6 @@ class ScreeningController:
     async def run(self) -> None:
         try:
             async for message in self._ari.events():
-                metrics.ARI_EVENTS.labels(type=str(message.get("type"))).inc()
                 await self._dispatch_safely(message)
         finally:
             await self.cancel_calls()
@@ -264,19 +263,20 @@ class ScreeningController:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _dispatch_safely(self, message: dict[str, Any]) -> None:
+        readable = isinstance(message, dict)
+        kind = str(message.get("type")) if readable else ""
+        metrics.ARI_EVENTS.labels(type=kind).inc()
         try:
+            if not readable:
+                raise TypeError(type(message).__name__)  # noqa: TRY301 - one path for bad events
             await self._dispatch(message)
         except Exception as error:  # one bad event must not end every call
-            channel_id = channel_of(message) if isinstance(message, dict) else ""
+            channel_id = channel_of(message) if readable else ""
             # Not log.exception: the message and its traceback may carry the caller's number.
             log.error(  # noqa: TRY400
-                "ari.event_failed",
-                call_id=channel_id,
-                event_type=str(message.get("type")) if isinstance(message, dict) else "",
-                error=type(error).__name__,
+                "ari.event_failed", call_id=channel_id, event_type=kind, error=type(error).__name__
             )
-            metrics.ARI_EVENTS.labels(type="failed").inc()
-            self._queue_after_failure(channel_id, f"event {message.get('type')}", error)
+            self._queue_after_failure(channel_id, f"event {kind}", error)
 
     def _queue_after_failure(self, channel_id: str, what: str, error: Exception) -> None:
         """The call an event failed for goes on to the queue, held or not yet."""
@@ -522,12 +522,13 @@ class _QueueEndWait:
     def __init__(self) -> None:
         self._held_back: HungUp | None = None
         self._deadline = 0.0
+        self._released = False  # the held-back hang-up went on: never hold one back again
 
     def defer(self, event: HungUp, call: Call, wait: float | None) -> bool:
         """Hold this hang-up back? Only the first, only while the queue's end is untold."""
         if self._held_back is not None:
             return True  # a repeated hang-up: the first one is applied in its time
-        if wait is None or not machine.awaits_queue_end(call):
+        if self._released or wait is None or not machine.awaits_queue_end(call):
             return False
         self._held_back = event
         self._deadline = asyncio.get_running_loop().time() + wait
@@ -545,4 +546,5 @@ class _QueueEndWait:
             except TimeoutError:
                 log.info("call.queue_end_untold")
         self._held_back = None
+        self._released = True
         return held_back
