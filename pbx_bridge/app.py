@@ -25,11 +25,10 @@ from pbx_bridge.dispatch.repository import DispatchRepository
 from pbx_bridge.dispatch.services import DispatchService
 from pbx_bridge.errors import StartupError
 from pbx_bridge.loop_lag import watch_loop_lag
-from pbx_bridge.queue import tracking
-from pbx_bridge.queue.resync import resync
+from pbx_bridge.queue.follow import follow_queue_events
 from pbx_bridge.reconcile.service import reconcile_file
 from pbx_bridge.reports.service import report_zone
-from pbx_bridge.screening.model import Call
+from pbx_bridge.screening.model import Call, QueueReason
 from pbx_bridge.screening.outcome import judge_by
 from pbx_bridge.screening.runtime import ScreeningController
 from pbx_bridge.store.number_files import purge_cdr
@@ -69,27 +68,6 @@ async def reconcile_forever(
         except Exception:
             log.exception("reconcile.failed", path=str(path))
         await asyncio.sleep(settings.reconcile_interval_seconds)
-
-
-def follow_queue_events(ami: AmiClient, controller: ScreeningController) -> None:
-    """app_queue's AMI events go to the call they are about."""
-
-    def on_event(event: dict[str, str]) -> None:
-        translated = tracking.translate(event)
-        if translated is not None:
-            controller.deliver(*translated)
-
-    for name in tracking.EVENT_NAMES:
-        ami.on(name, on_event)
-
-    async def after_reconnect() -> None:
-        try:
-            told = await resync(ami, controller.deliver)
-            log.info("ami.resynced", facts=told)
-        except Exception:
-            log.exception("ami.resync_failed")
-
-    ami.after_login(after_reconnect)
 
 
 async def purge_numbers_daily(
@@ -228,8 +206,8 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             config=screening_config(settings),
             queue_context=settings.queue_context,
             publish=events.publish,
+            queue_events_flow=lambda: ami.connected,
         )
-        follow_queue_events(ami, controller)
         health = Health(
             ari=lambda: ari.connected,
             ami=lambda: ami.connected,
@@ -253,7 +231,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         web_app = build_web_app(health, parts)
         runner = await start_web(web_app, settings)
         stack.push_async_callback(runner.cleanup)
-        yield Running(controller, calls, writer, dispatch, parts.privacy, events, spool)
+        yield Running(controller, calls, writer, dispatch, parts.privacy, events, spool, ami)
 
 
 @dataclass(frozen=True)
@@ -265,10 +243,19 @@ class Running:
     privacy: PrivacyRepository
     events: EventBus  # `events.publish(kind, data)` feeds /api/events
     spool: CallSpool  # the writer's; the retention purge blanks old numbers in it too
+    ami: AmiClient
+
+
+# On SIGTERM/SIGINT, how long the calls still held in Stasis have to reach the queue.
+HAND_BACK_SECONDS = 5.0
 
 
 async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
-    """Run until SIGINT or SIGTERM."""
+    """Run until SIGINT or SIGTERM, then hand every held call to the queue and stop.
+
+    Every task is the TaskGroup's: the controller's run() owns its call tasks, and
+    follow_queue_events its resyncs; cancelling them on the way out ends everything.
+    """
     async with running(settings) as parts:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -286,6 +273,9 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
         async with asyncio.TaskGroup() as group:
             tasks = [
                 group.create_task(parts.controller.run(), name="screening"),
+                group.create_task(
+                    follow_queue_events(parts.ami, parts.controller.deliver), name="queue-events"
+                ),
                 group.create_task(
                     reconcile_forever(settings, parts.calls, parts.controller), name="reconcile"
                 ),
@@ -308,6 +298,9 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
                 group.create_task(watch_loop_lag(), name="loop-lag"),
             ]
             await stop.wait()
+            # Calls still screened would otherwise wait in Stasis for a controller that is
+            # gone: on to the queue with what screening found so far, bounded in time.
+            await parts.controller.hand_back_all(QueueReason.SHUTDOWN, HAND_BACK_SECONDS)
             for task in tasks:
                 task.cancel()
         log.info("serve.stopped")

@@ -35,6 +35,19 @@ class AriUnavailable(Exception):
     """Nothing answers at the ARI URL."""
 
 
+def _decode(text: str) -> dict[str, Any] | None:
+    """One websocket message -> an event, or None (logged) when it is not a JSON object."""
+    try:
+        event = json.loads(text)
+    except ValueError:
+        log.warning("ari.event_unreadable", size=len(text))
+        return None
+    if not isinstance(event, dict):
+        log.warning("ari.event_unreadable", size=len(text))
+        return None
+    return event
+
+
 class AriClient:
     def __init__(
         self,
@@ -158,7 +171,9 @@ class AriClient:
                     yield {"type": CONNECTED}
                     async for message in ws:
                         if message.type is aiohttp.WSMsgType.TEXT:
-                            yield json.loads(message.data)
+                            event = _decode(message.data)
+                            if event is not None:
+                                yield event
                         elif message.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):
                             break
             except (aiohttp.ClientError, OSError, TimeoutError) as error:

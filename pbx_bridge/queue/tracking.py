@@ -25,7 +25,7 @@ def event_time(event: AmiEvent) -> datetime:
     stamp = event.get("Timestamp")
     try:
         return datetime.fromtimestamp(float(stamp), UTC) if stamp else datetime.now(UTC)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # not a number, or no time a clock has
         return datetime.now(UTC)
 
 

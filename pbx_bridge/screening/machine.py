@@ -7,7 +7,10 @@ caller safe:
 - whatever goes wrong while we hold the call, it goes on to the queue, never to a hang-up;
 - we hang up only a silent call under SilentPolicy.HANGUP, after its closing message, and a
   caller who speaks or presses 55 before that goes to the queue instead;
-- a hang-up in any phase ends the call and stores exactly one record, the last command.
+- a ContinueToQueue that fails is retried, with capped backoff, while the call is in Stasis;
+- a hang-up in any phase ends the call and stores exactly one record, the last command;
+- nothing a caller or peer sends grows the call without limit (the timeline and digits are
+  capped; past the cap only the first entry of each kind that decides the record is noted).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pbx_bridge.screening.model import (
     ContinueToQueue,
     DtmfReceived,
     Event,
+    HandBack,
     Hangup,
     HangupRequested,
     HungUp,
@@ -57,6 +61,7 @@ Outcome = tuple[Call, list[Command]]
 
 LISTEN_TIMER = "listen"
 AWAIT_55_TIMER = "await_55"
+RETRY_QUEUE_TIMER = "retry_queue"  # a failed ContinueToQueue is tried again when it fires
 GREETING_PLAYBACK = "greeting"
 PRESS_55_PLAYBACK = "press55"
 CLOSING_PLAYBACK = "closing"
@@ -64,6 +69,28 @@ HANGUP_REASON = "silent"
 SILENT_FLAG = "silent"  # flags are shown to the call taker
 CANNOT_SPEAK_FLAG = "cannot_speak"
 BY_DIALPLAN = "dialplan"  # the queued entry's detail when Stasis ended without our ContinueToQueue
+
+# Hostile peers can send DTMF (or Asterisk repeat events) for as long as the line is up: the
+# call keeps this many timeline entries, then only the first entry of each kind that decides
+# the record (policy.classify reads the kinds present and the first time of each).
+TIMELINE_LIMIT = 200
+ALWAYS_NOTED = frozenset(
+    {
+        kind.ANSWERED,
+        kind.SPEECH,
+        kind.PRESSED_55,
+        kind.SILENT,
+        kind.QUEUED,
+        kind.LEFT_STASIS,
+        kind.AGENT_CONNECTED,
+        kind.AGENT_COMPLETED,
+        kind.QUEUE_ABANDONED,
+        kind.HANGUP_REQUESTED,
+        kind.HANGUP_SENT,
+        kind.HUNG_UP,
+    }
+)
+DIGITS_KEPT = 16  # only the last two decide (55); the rest are in the timeline
 
 # Phases in which we screen the call ourselves, and those in which we still hold it in Stasis.
 SCREENING = frozenset(
@@ -91,6 +118,8 @@ class ScreeningConfig:
     priority_55: int = 10  # app_queue QUEUE_PRIO: higher served first
     priority_speech: int = 5
     priority_silent: int = 1
+    queue_retry_seconds: float = 0.5  # a failed ContinueToQueue: first retry after this,
+    queue_retry_max_seconds: float = 8.0  # doubling up to this, while the call is in Stasis
 
 
 def playback_id(channel_id: str, name: str) -> str:
@@ -102,6 +131,8 @@ def playback_id(channel_id: str, name: str) -> str:
 
 
 def _note(call: Call, at: datetime, what: str, detail: str = "") -> Call:
+    if len(call.timeline) >= TIMELINE_LIMIT and (what not in ALWAYS_NOTED or _noted(call, what)):
+        return call
     return replace(call, timeline=(*call.timeline, TimelineEntry(at, what, detail)))
 
 
@@ -268,6 +299,8 @@ def _playback_finished(call: Call, event: PlaybackFinished, config: ScreeningCon
 
 
 def _timer_fired(call: Call, event: TimerFired, config: ScreeningConfig) -> Outcome:
+    if event.name == RETRY_QUEUE_TIMER:
+        return (call, _continue_again(call)) if _continue_pending(call) else (call, [])
     if not call.in_stasis or event.name != _TIMING.get(call.phase):
         return call, []
     return _AFTER_TIMER[call.phase](call, event, config)
@@ -287,7 +320,7 @@ def _dtmf(call: Call, event: DtmfReceived, config: ScreeningConfig) -> Outcome:
     noted = _note(call, event.at, kind.DTMF, event.digit)
     if call.phase not in HELD:
         return noted, []  # after screening a digit is a fact, not a request
-    pressed = replace(noted, digits=call.digits + event.digit)
+    pressed = replace(noted, digits=(call.digits + event.digit)[-DIGITS_KEPT:])
     if call.cannot_speak or not pressed.digits.endswith("55"):
         return pressed, []
     # Noted even when it is too late to queue: the record must show this was an emergency.
@@ -302,12 +335,50 @@ def _dtmf(call: Call, event: DtmfReceived, config: ScreeningConfig) -> Outcome:
 # --- failures, the queue, the end
 
 
+def _ending(call: Call) -> bool:
+    return _noted(call, kind.HANGUP_REQUESTED) or _hangup_sent(call)
+
+
+def _continue_pending(call: Call) -> bool:
+    """We sent the call to the queue ourselves and it has not left Stasis (nor is hanging up)."""
+    return (
+        call.phase is Phase.QUEUED
+        and call.queue_reason is not None
+        and call.in_stasis
+        and not _ending(call)
+    )
+
+
+def _flags(reason: QueueReason) -> tuple[str, ...]:
+    return {QueueReason.PRESSED_55: (CANNOT_SPEAK_FLAG,), QueueReason.SILENT: (SILENT_FLAG,)}.get(
+        reason, ()
+    )
+
+
+def _continue_again(call: Call) -> list[Command]:
+    reason = call.queue_reason or QueueReason.COMMAND_FAILED  # set whenever _continue_pending
+    return [ContinueToQueue(reason, call.queue_priority or 0, _flags(reason))]
+
+
+def _retry_delay(call: Call, config: ScreeningConfig) -> float:
+    failures = sum(
+        1
+        for entry in call.timeline
+        if entry.kind == kind.COMMAND_FAILED and entry.detail.startswith(ContinueToQueue.__name__)
+    )
+    first = config.queue_retry_seconds
+    return min(config.queue_retry_max_seconds, first * 2.0 ** min(max(0, failures - 1), 32))
+
+
 def _command_failed(call: Call, event: CommandFailed, config: ScreeningConfig) -> Outcome:
     failed = _note(call, event.at, kind.COMMAND_FAILED, f"{event.command}: {event.reason}")
-    # A failed ContinueToQueue is not retried: when Stasis ends, the dialplan goes on to
-    # Queue() by itself, and retrying could loop forever.
-    retry_would_loop = event.command == ContinueToQueue.__name__
-    if retry_would_loop or call.phase not in HELD or not call.in_stasis:
+    if event.command == ContinueToQueue.__name__:
+        # Stasis does not end by itself: until the call leaves it, try again, less and less
+        # often (a call that left Stasis or is hanging up is not retried).
+        if not _continue_pending(failed):
+            return failed, []
+        return failed, [StartTimer(RETRY_QUEUE_TIMER, _retry_delay(failed, config))]
+    if call.phase not in HELD or not call.in_stasis:
         return failed, []
     # Even when our own Hangup failed: the caller is still there, so on to the queue.
     return _stop_ours_and_queue(
@@ -315,11 +386,38 @@ def _command_failed(call: Call, event: CommandFailed, config: ScreeningConfig) -
     )
 
 
+def in_our_hands(call: Call) -> bool:
+    """Still in our Stasis app with something for us to do: screen it or send it on."""
+    return call.phase is not Phase.ENDED and (_can_send_to_queue(call) or _continue_pending(call))
+
+
+def awaits_queue_end(call: Call) -> bool:
+    """The call reached the queue and app_queue has not told how it ended there yet (AMI's
+    AgentComplete or QueueCallerAbandon travel apart from ARI's hang-up, and may come after)."""
+    return (
+        call.queued_at is not None
+        and not _noted(call, kind.AGENT_COMPLETED)
+        and not _noted(call, kind.QUEUE_ABANDONED)
+    )
+
+
+def _hand_back(call: Call, event: HandBack, config: ScreeningConfig) -> Outcome:
+    """On to the queue with what screening found so far, or our ContinueToQueue once more."""
+    if _can_send_to_queue(call):
+        if call.silent:  # a silent call whose closing message plays: queued as silent
+            return _stop_ours_and_queue(
+                call, event.at, QueueReason.SILENT, config.priority_silent, (SILENT_FLAG,)
+            )
+        return _stop_ours_and_queue(call, event.at, event.reason, config.priority_speech)
+    if _continue_pending(call):
+        return call, [CancelTimer(RETRY_QUEUE_TIMER), *_continue_again(call)]
+    return call, []
+
+
 def _left_stasis(call: Call, event: LeftStasis, _config: ScreeningConfig) -> Outcome:
     left = replace(_note(call, event.at, kind.LEFT_STASIS), in_stasis=False)
     # A hung-up channel leaves Stasis too; only a live one goes on to the dialplan's Queue().
-    ending = _noted(call, kind.HANGUP_REQUESTED) or _hangup_sent(call)
-    if call.phase not in HELD or ending:
+    if call.phase not in HELD or _ending(call):
         return left, []
     return _enter_queue(left, event.at, None, None, BY_DIALPLAN), []
 
@@ -388,6 +486,7 @@ _HANDLERS: dict[type, Callable[[Call, Any, ScreeningConfig], Outcome]] = {
     TalkingFinished: _ignore,
     DtmfReceived: _dtmf,
     CommandFailed: _command_failed,
+    HandBack: _hand_back,
     LeftStasis: _left_stasis,
     QueueJoined: _queue_joined,
     QueueAbandoned: _queue_abandoned,

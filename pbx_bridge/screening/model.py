@@ -54,6 +54,7 @@ class QueueReason(StrEnum):
     SILENT = "silent"  # silent policy QUEUE: low priority, flagged silent
     ADOPTED = "adopted"  # state lost (controller restarted): on to the queue, normal priority
     COMMAND_FAILED = "command_failed"  # something failed while we held the call
+    SHUTDOWN = "shutdown"  # the controller stopped while screening: handed back to the queue
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,15 @@ class CommandFailed:
     reason: str
 
 
+@dataclass(frozen=True)
+class HandBack:
+    """The runtime lets go of a call it still holds in Stasis: on to the queue with the
+    screening done so far (`reason` ADOPTED after an ARI reconnect, SHUTDOWN on SIGTERM)."""
+
+    at: datetime
+    reason: QueueReason
+
+
 Event = (
     Arrived
     | Answered
@@ -218,6 +228,7 @@ Event = (
     | HangupRequested
     | HungUp
     | CommandFailed
+    | HandBack
 )
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from pbx_bridge.asterisk.ami import AmiUnavailable
+from pbx_bridge.asterisk.ami import AmiUnavailable, AmiUnsafeAction
 from pbx_bridge.queue.members import Ami, MemberError
 from pbx_bridge.queue.status import StateChange, TakerState, change_state, read_queue
 from pbx_bridge.queue.takers import Taker
@@ -79,7 +79,14 @@ QUEUE = web.AppKey("queue", QueueControl)
 
 def _asterisk_error(error: Exception) -> Exception:
     if isinstance(error, AmiUnavailable):
-        return problem(web.HTTPServiceUnavailable, f"Asterisk (AMI) unavailable: {error}")
+        return problem(
+            web.HTTPServiceUnavailable,
+            f"Asterisk (AMI) unavailable: {error}. app_queue cannot be read or changed until "
+            "AMI is back: retry in a few seconds (GET /health shows ami); calls still "
+            "reach the queue meanwhile",
+        )
+    if isinstance(error, AmiUnsafeAction):
+        return problem(web.HTTPUnprocessableEntity, str(error))
     return problem(web.HTTPBadGateway, f"Asterisk refused: {error}")
 
 
@@ -88,7 +95,7 @@ async def queue_status(request: web.Request) -> web.Response:
     control = request.app[QUEUE]
     try:
         snap = await read_queue(control.connected(), control.takers)
-    except (AmiUnavailable, MemberError) as error:
+    except (AmiUnavailable, AmiUnsafeAction, MemberError) as error:
         raise _asterisk_error(error) from None
     body = QueueOut(
         calls_waiting=len(snap.callers),
@@ -137,7 +144,7 @@ async def set_taker_state(request: web.Request) -> web.Response:
         raise problem(web.HTTPUnprocessableEntity, "reason: required to pause", "reason")
     try:
         await change_state(control.connected(), taker, body.state, body.reason.strip())
-    except (AmiUnavailable, MemberError) as error:
+    except (AmiUnavailable, AmiUnsafeAction, MemberError) as error:
         raise _asterisk_error(error) from None
     request.app[EVENTS].publish(
         "taker.state",

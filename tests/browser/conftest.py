@@ -43,7 +43,7 @@ from pbx_bridge.web.api import ApiParts, Health, build_web_app
 from pbx_bridge.web.auth import Authenticator
 from pbx_bridge.web.events import EventBus
 from tests.support.ci import missing as missing_part
-from tests.support.fake_ami import FakeAmi
+from tests.support.fake_app_queue import FakeAmi
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

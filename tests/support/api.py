@@ -30,7 +30,7 @@ from pbx_bridge.web.auth import Authenticator
 from pbx_bridge.web.events import EventBus
 from pbx_bridge.wiring import centre_reports
 from tests.support.calls import T0, ended_call
-from tests.support.fake_ami import FakeAmi
+from tests.support.fake_app_queue import FakeAmi
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 ADMIN_TOKEN = "s3cret"  # noqa: S105 - a test token

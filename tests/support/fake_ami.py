@@ -1,98 +1,91 @@
-"""A fake AMI that keeps app_queue's members and callers the way Asterisk answers about them.
+"""A fake AMI for the runtime: app_queue's events replayed to the registered handlers, a
+scripted conversation for actions (panoramisk's testing.py replays recorded AMI the same way),
+log-ins after a reconnect on demand, and a connected flag.
 
-It speaks the `action(dict, as_list=...)` dialect of `pbx_bridge.queue.members.Ami`: QueueAdd,
-QueuePause, QueueRemove (one response each) and QueueStatus (an event list).
+It speaks what `pbx_bridge.queue.follow.QueueEvents` asks for. For app_queue's members and
+callers as state, see tests/support/fake_app_queue.py.
 """
 
 from __future__ import annotations
 
+import asyncio
+import fnmatch
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-
-@dataclass
-class Member:
-    paused: bool
-    reason: str
-    status: str = "1"  # AST_DEVICE_NOT_INUSE
-    in_call: bool = False
-    calls_taken: int = 0
+from pbx_bridge.asterisk.ami import AmiUnavailable
 
 
 @dataclass
-class FakeAmi:
-    members: dict[tuple[str, str], Member] = field(default_factory=dict)  # (queue, interface)
-    callers: list[dict[str, str]] = field(default_factory=list)  # QueueEntry events
+class FakeAmiEvents:
+    # Action name -> what Asterisk answers (an event list for as_list=True actions).
+    conversation: dict[str, Any] = field(default_factory=dict)
     actions: list[dict[str, str]] = field(default_factory=list)
     connected: bool = True
+    _handlers: list[tuple[str, Callable[[dict[str, str]], None]]] = field(default_factory=list)
+    _logins: asyncio.Queue[None] = field(default_factory=asyncio.Queue)
 
-    async def action(  # noqa: PLR0911 - one answer per AMI action, as Asterisk gives
-        self, action: dict[str, str], *, as_list: bool | None = None
-    ) -> Any:
+    # --- the test's side
+
+    def emit(self, event: dict[str, str]) -> None:
+        """app_queue sends this event (as panoramisk hands it over: a plain dict)."""
+        for pattern, callback in self._handlers:
+            if fnmatch.fnmatch(event.get("Event", ""), pattern):
+                callback(dict(event))
+
+    def relogin(self) -> None:
+        """AMI reconnected and logged in again."""
+        self.connected = True
+        self._logins.put_nowait(None)
+
+    # --- the follower's side
+
+    def on(self, pattern: str, callback: Callable[[dict[str, str]], None]) -> None:
+        self._handlers.append((pattern, callback))
+
+    async def relogged_in(self) -> None:
+        await self._logins.get()
+
+    async def action(self, action: dict[str, str], *, as_list: bool | None = None) -> Any:
         self.actions.append(action)
         if not self.connected:
-            from pbx_bridge.asterisk.ami import AmiUnavailable  # noqa: PLC0415
-
             raise AmiUnavailable("AMI is not connected")
-        name = action["Action"]
-        if name == "QueueStatus":
-            assert as_list is True
-            return self._status()
-        assert as_list is False
-        key = (action.get("Queue", ""), action.get("Interface", ""))
-        if name == "QueueAdd":
-            if key in self.members:
-                return {"Response": "Error", "Message": "Unable to add interface: Already there"}
-            paused = action.get("Paused") == "true"
-            self.members[key] = Member(paused, action.get("Reason", "") if paused else "")
-            return {"Response": "Success", "Message": "Added interface to queue"}
-        if name == "QueuePause":
-            member = self.members.get(key)
-            if member is None:
-                return {"Response": "Error", "Message": "Interface not found"}
-            member.paused = action["Paused"] == "true"
-            member.reason = action.get("Reason", "") if member.paused else ""
-            return {"Response": "Success", "Message": "Interface paused successfully"}
-        if name == "QueueRemove":
-            if self.members.pop(key, None) is None:
-                return {"Response": "Error", "Message": "Unable to remove interface: Not there"}
-            return {"Response": "Success", "Message": "Removed interface from queue"}
-        return {"Response": "Error", "Message": f"Invalid/unknown command: {name}"}
+        answer = self.conversation.get(action["Action"])
+        if answer is None:
+            return [] if as_list else {"Response": "Error", "Message": "Invalid/unknown command"}
+        return answer
 
-    def _status(self) -> list[dict[str, str]]:
-        events: list[dict[str, str]] = [
-            {"Response": "Success", "EventList": "start", "Message": "Queue status will follow"}
-        ]
-        for (queue, interface), member in self.members.items():
-            events.append(
-                {
-                    "Event": "QueueMember",
-                    "Queue": queue,
-                    "Name": interface.removeprefix("PJSIP/"),
-                    "Location": interface,
-                    "StateInterface": interface,
-                    "Status": member.status,
-                    "Paused": "1" if member.paused else "0",
-                    "PausedReason": member.reason,
-                    "InCall": "1" if member.in_call else "0",
-                    "CallsTaken": str(member.calls_taken),
-                    "LastCall": "0",
-                }
-            )
-        events.extend({"Event": "QueueEntry", **caller} for caller in self.callers)
-        events.append({"Event": "QueueStatusComplete", "EventList": "Complete"})
-        return events
 
-    def wait(self, queue: str, call_id: str, seconds: int, priority: int = 5) -> None:
-        """A caller waiting in the queue."""
-        position = sum(1 for c in self.callers if c["Queue"] == queue) + 1
-        self.callers.append(
-            {
-                "Queue": queue,
-                "Position": str(position),
-                "Uniqueid": call_id,
-                "CallerIDNum": "081234567890",
-                "Wait": str(seconds),
-                "Priority": str(priority),
-            }
-        )
+def queue_event(kind: str, call_id: str, **fields: str) -> dict[str, str]:
+    """An app_queue event about the caller `call_id`, as Asterisk 22 words it."""
+    return {
+        "Event": kind,
+        "Privilege": "agent,all",
+        "Timestamp": "1795593600.250000",
+        "Queue": "emergency-112",
+        "Uniqueid": call_id,
+        "Linkedid": call_id,
+        "CallerIDNum": "081234567890",
+        **fields,
+    }
+
+
+def joined(call_id: str) -> dict[str, str]:
+    return queue_event("QueueCallerJoin", call_id, Position="1", Count="1")
+
+
+def connected(call_id: str, taker: str = "ct-01") -> dict[str, str]:
+    return queue_event(
+        "AgentConnect", call_id, MemberName=taker, Interface=f"PJSIP/{taker}", HoldTime="4"
+    )
+
+
+def completed(call_id: str, taker: str = "ct-01", reason: str = "caller") -> dict[str, str]:
+    return queue_event(
+        "AgentComplete", call_id, MemberName=taker, Interface=f"PJSIP/{taker}", Reason=reason
+    )
+
+
+def abandoned(call_id: str) -> dict[str, str]:
+    return queue_event("QueueCallerAbandon", call_id, Position="1", HoldTime="9")

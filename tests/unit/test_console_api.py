@@ -75,6 +75,7 @@ async def test_without_ami_the_queue_answers_503_and_says_so(
     api.ami.connected = False
     error = await _json(await client.get("/api/queue", headers=api.auth("sv")), 503)
     assert "AMI" in error["error"]
+    assert "retry" in error["error"]  # what to do, not only what failed
 
 
 async def test_the_callback_worklist_shows_numbers_to_supervisors_and_the_taker_and_audits_it(

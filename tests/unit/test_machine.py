@@ -26,6 +26,7 @@ from pbx_bridge.screening.model import (
     Disposition,
     DtmfReceived,
     Event,
+    HandBack,
     Hangup,
     HangupRequested,
     HungUp,
@@ -396,14 +397,102 @@ def test_a_failed_hangup_sends_the_silent_caller_to_the_queue() -> None:
     assert call.phase is Phase.QUEUED
 
 
-@pytest.mark.parametrize("events", [SPOKEN, ANSWERED], ids=["queued", "greeting"])
-def test_a_failed_continue_to_queue_is_noted_and_not_retried(events: list[Event]) -> None:
-    """The dialplan goes on to Queue() when Stasis ends; a retry could loop forever."""
-    before, _ = run(events)
-    after, commands = machine.step(before, CommandFailed(at(9), "ContinueToQueue", "ARI 500"))
+CONTINUE_FAILED = CommandFailed(at(9), "ContinueToQueue", "ARI 500")
+RETRY = TimerFired(at(10), "retry_queue")
+
+
+def test_a_failed_continue_to_queue_is_retried_with_capped_backoff_while_in_stasis() -> None:
+    """Stasis does not end by itself: a caller whose ContinueToQueue failed must not sit there."""
+    call, _ = run(SPOKEN)
+    delays = []
+    for _ in range(6):
+        call, commands = machine.step(call, CONTINUE_FAILED)
+        [timer] = commands
+        assert isinstance(timer, StartTimer)
+        assert timer.name == "retry_queue"
+        delays.append(timer.seconds)
+        call, commands = machine.step(call, RETRY)
+        assert commands == [ContinueToQueue(QueueReason.SPEECH, 5)]
+    assert delays == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+    assert call.phase is Phase.QUEUED
+
+
+def test_a_retried_55_call_keeps_its_top_priority_and_flag() -> None:
+    call, _ = run([*ANSWERED, DtmfReceived(at(1), "5"), DtmfReceived(at(2), "5"), CONTINUE_FAILED])
+    _, commands = machine.step(call, RETRY)
+    assert commands == [ContinueToQueue(QueueReason.PRESSED_55, 10, ("cannot_speak",))]
+
+
+@pytest.mark.parametrize(
+    "gone",
+    [LeftStasis(at(9.5)), HangupRequested(at(9.5), 16)],
+    ids=["left_stasis", "hangup_requested"],
+)
+def test_no_retry_once_the_call_left_stasis_or_is_hanging_up(gone: Event) -> None:
+    call, _ = run([*SPOKEN, CONTINUE_FAILED, gone])
+    assert machine.step(call, RETRY)[1] == []
+    call, _ = run([*SPOKEN, gone])
+    assert machine.step(call, CONTINUE_FAILED)[1] == []
+
+
+def test_a_failed_continue_during_screening_is_only_noted() -> None:
+    """Only the ContinueToQueue we sent is retried; a stale failure changes nothing."""
+    after, commands = then(ANSWERED, CONTINUE_FAILED)
     assert commands == []
-    assert after.phase is before.phase
+    assert after.phase is Phase.GREETING
     assert kinds(after)[-1] == "command_failed"
+
+
+@pytest.mark.parametrize("phase", HELD_PHASES)
+def test_a_held_call_handed_back_goes_to_the_queue_with_its_screening(phase: Phase) -> None:
+    config = ScreeningConfig()
+    call, commands = then(TO_PHASE[phase], HandBack(at(40), QueueReason.SHUTDOWN), HANGUP_POLICY)
+    if phase is Phase.CLOSING:  # known silent by now: queued as silent, not hung up
+        expected = ContinueToQueue(QueueReason.SILENT, config.priority_silent, ("silent",))
+    else:
+        expected = ContinueToQueue(QueueReason.SHUTDOWN, config.priority_speech)
+    assert commands == [*RUNNING[phase], expected]
+    assert call.phase is Phase.QUEUED
+
+
+def test_a_queued_call_still_in_stasis_is_continued_again_when_handed_back() -> None:
+    _, commands = then([*SPOKEN, CONTINUE_FAILED], HandBack(at(40), QueueReason.ADOPTED))
+    assert commands == [CancelTimer("retry_queue"), ContinueToQueue(QueueReason.SPEECH, 5)]
+
+
+@pytest.mark.parametrize(
+    "events",
+    [[*SPOKEN, LeftStasis(at(8))], HUNG_UP_BY_US, [*SPOKEN, AgentConnected(at(9), "ct-1")]],
+    ids=["left_stasis", "hung_up_by_us", "connected"],
+)
+def test_a_call_out_of_our_hands_is_not_handed_back(events: list[Event]) -> None:
+    _, commands = then(events, HandBack(at(40), QueueReason.SHUTDOWN), HANGUP_POLICY)
+    assert commands == []
+
+
+def test_a_flood_of_digits_does_not_grow_the_call_without_limit() -> None:
+    """A peer sending DTMF for as long as the line is up: the record stays bounded and right."""
+    call, _ = run(SPOKEN)
+    for n in range(5 * machine.TIMELINE_LIMIT):
+        call, _ = machine.step(call, DtmfReceived(at(8 + n / 1000), "1"))
+    call, _ = machine.step(call, AgentConnected(at(20), "ct-1"))
+    call, commands = machine.step(call, HungUp(at(60), 16))
+    assert len(call.timeline) <= machine.TIMELINE_LIMIT + len(machine.ALWAYS_NOTED)
+    assert kinds(call)[-2:] == ["agent_connected", "hung_up"]
+    assert commands == [StoreRecord(call)]
+    verdict = policy.classify_call(call, policy.Thresholds())
+    assert verdict == (Validity.VALID, Disposition.ANSWERED)
+
+
+def test_digits_while_screening_are_capped_and_55_still_counts() -> None:
+    call, _ = run(ANSWERED)
+    for n in range(1000):
+        call, _ = machine.step(call, DtmfReceived(at(1 + n / 1000), "1"))
+    assert len(call.digits) <= machine.DIGITS_KEPT
+    call, _ = machine.step(call, DtmfReceived(at(3), "5"))
+    call, commands = machine.step(call, DtmfReceived(at(3), "5"))
+    assert call.cannot_speak
+    assert commands[-1] == ContinueToQueue(QueueReason.PRESSED_55, 10, ("cannot_speak",))
 
 
 @pytest.mark.parametrize("phase", [Phase.QUEUED, Phase.CONNECTED])
@@ -539,7 +628,7 @@ def test_hangup_causes_are_named_from_the_q850_table() -> None:
 
 times = st.floats(min_value=0, max_value=120, allow_nan=False).map(at)
 playback_ids = st.sampled_from([GREETING_ID, PRESS55_ID, CLOSING_ID, "chan-2-greeting", ""])
-timer_names = st.sampled_from(["listen", "await_55", "other"]) | st.text(max_size=6)
+timer_names = st.sampled_from(["listen", "await_55", "retry_queue", "other"]) | st.text(max_size=6)
 digits = st.sampled_from([*"5555", *"0123456789*#"])
 command_names = st.sampled_from(
     ["Answer", "Play", "ContinueToQueue", "Hangup", "WatchHangup", "StopPlayback", "CancelTimer"]
@@ -564,6 +653,7 @@ events: st.SearchStrategy[Event] = st.one_of(
     st.builds(HangupRequested, times, st.none() | causes_),
     st.builds(HungUp, times, causes_, st.text(max_size=10)),
     st.builds(CommandFailed, times, command_names, st.text(max_size=10)),
+    st.builds(HandBack, times, st.sampled_from([QueueReason.ADOPTED, QueueReason.SHUTDOWN])),
 )
 # The screening script in order, so the rare phases (closing, our hang-up) are reached too.
 SCRIPT: list[Event] = [*HUNG_UP_BY_US]
@@ -613,6 +703,7 @@ def check_step(
     assert after.timeline[: len(before.timeline)] == before.timeline
     assert all(entry.at == event.at for entry in after.timeline[len(before.timeline) :])
     assert {entry.kind for entry in after.timeline} <= kind.KINDS
+    assert len(after.timeline) <= machine.TIMELINE_LIMIT + len(machine.ALWAYS_NOTED)
     if before.phase is Phase.ENDED:
         assert commands == []
     if any(isinstance(c, ContinueToQueue) for c in commands):
@@ -644,7 +735,11 @@ def play_out(config: ScreeningConfig, sequence: list[Event], *, adopted: bool) -
     stored = [c for c in commands if isinstance(c, StoreRecord)]
     assert stored == [StoreRecord(call)]
     assert commands[-1] == StoreRecord(call)  # nothing asked of Asterisk after the record
-    assert sum(isinstance(c, ContinueToQueue) for c in commands) <= 1  # queued once at most
+    # Queued once, then again only when a retry timer fires or the runtime hands it back.
+    second_chances = sum(
+        isinstance(e, HandBack) or e == TimerFired(e.at, "retry_queue") for e in sequence
+    )
+    assert sum(isinstance(c, ContinueToQueue) for c in commands) <= 1 + second_chances
     assert sum(isinstance(c, Hangup) for c in commands) <= 1
     return call
 
