@@ -1,6 +1,6 @@
 """A thin asyncio ARI client: REST calls and one events websocket that reconnects with backoff.
 
-ari-py (the design card's choice) is Python 2 only; the maintained alternatives failed under
+ari-py is Python 2 only; the maintained alternatives failed under
 load (see README). This client is the few dozen lines the controller needs, on aiohttp alone.
 """
 

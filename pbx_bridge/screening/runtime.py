@@ -26,7 +26,7 @@ import structlog
 
 from pbx_bridge import metrics
 from pbx_bridge.asterisk.ari import CONNECTED, AriError, AriUnavailable
-from pbx_bridge.screening import caller, machine
+from pbx_bridge.screening import caller, machine, wire
 from pbx_bridge.screening.machine import ScreeningConfig
 from pbx_bridge.screening.model import (
     Answer,
@@ -123,11 +123,6 @@ _CHANNEL_EVENTS: dict[str, Callable[[dict[str, Any], datetime], Event]] = {
         at, int(m.get("cause", 0)), str(m.get("cause_txt", ""))
     ),
 }
-
-
-def screening(priority: int, reason: str, flags: tuple[str, ...]) -> str:
-    """PBX_BRIDGE_SCREENING, "<QUEUE_PRIO>/<reason>[,<flag>...]": "10/pressed_55,cannot_speak"."""
-    return f"{priority}/" + ",".join([str(reason), *flags])
 
 
 # Every ARI event type the controller reads; Asterisk is asked to send no other.
@@ -505,9 +500,8 @@ class ScreeningController:
         # One variable, one request: the dialplan cuts it into QUEUE_PRIO (app_queue reads it
         # when the caller joins) and the flags that travel with the call ("pressed_55,
         # cannot_speak": the call taker's screen shows the caller cannot speak).
-        await self._ari.set_variable(
-            channel_id, "PBX_BRIDGE_SCREENING", screening(priority, reason, flags)
-        )
+        value = wire.encode(wire.Screening(priority, str(reason), tuple(map(str, flags))))
+        await self._ari.set_variable(channel_id, wire.VARIABLE, value)
         await self._ari.continue_in_dialplan(channel_id, self._queue_context)
 
 
