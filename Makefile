@@ -4,12 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: run test bench replay deps lint typecheck unit integration down clean help
+.PHONY: run test bench faults replay deps lint typecheck unit integration down clean help
 
 help:
 	@echo "make run    build/reuse the Asterisk sandbox, start it and the controller (SQLite, web API)"
 	@echo "make test   ruff, mypy and every test, the ones against the real Asterisk and SIPp included"
 	@echo "make bench  D / S0 / S on one Asterisk, stepped until calls fail: BENCHMARKS.md (~25 min)"
+	@echo "make faults each fault against the sandbox with SIPp callers: RELIABILITY.md (~15 min)"
 	@echo "make replay Kendari's first 20 days (5,982 calls) in about 12 minutes, checked call by call"
 	@echo "make down   stop the sandbox"
 
@@ -53,6 +54,9 @@ test: lint typecheck
 
 bench: deps
 	BENCH_COMMAND="make bench" $(BIN)/pbx-bridge bench --out BENCHMARKS.md
+
+faults: deps
+	FAULTS_COMMAND="make faults" $(BIN)/pbx-bridge faults --out RELIABILITY.md
 
 replay: deps
 	$(BIN)/pbx-bridge replay --mix kendari

@@ -22,6 +22,7 @@ from pbx_bridge.asterisk.prompts import (
 from pbx_bridge.commands.bench import bench_command
 from pbx_bridge.commands.callbacks import callbacks
 from pbx_bridge.commands.common import cli_settings, fail, say
+from pbx_bridge.commands.faults import faults_command
 from pbx_bridge.commands.replay import replay_command
 from pbx_bridge.commands.reports import report, stats
 from pbx_bridge.commands.store import calls, migrate, purge_numbers, reconcile, retag, users
@@ -262,5 +263,6 @@ for command in (
     callbacks,
     replay_command,
     bench_command,
+    faults_command,
 ):
     main.add_command(command)

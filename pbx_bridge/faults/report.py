@@ -1,0 +1,71 @@
+"""The fault table: what each fault cost the callers, against the target, as Markdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The target of every row: nobody lost, nobody cut off, nobody left in Stasis (silence) longer
+# than this after the fault (or after their own arrival, when they arrived during it).
+MAX_STASIS_AFTER_FAULT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class FaultRow:
+    fault: str
+    calls: int  # placed by SIPp
+    answered: int  # by a call taker, as the records say
+    cut_off: int  # SIPp calls that failed: the PBX ended or broke the caller's call
+    longest_in_stasis: float  # seconds, from the later of the fault and the caller's arrival
+    recorded: int  # placed calls with a record in the store
+    note: str = ""
+
+    @property
+    def lost(self) -> int:
+        return self.calls - self.recorded
+
+    @property
+    def target_met(self) -> bool:
+        return (
+            self.lost == 0
+            and self.cut_off == 0
+            and self.longest_in_stasis <= MAX_STASIS_AFTER_FAULT_SECONDS
+        )
+
+    def misses(self) -> list[str]:
+        missed = []
+        if self.lost:
+            missed.append(f"{self.lost} lost")
+        if self.cut_off:
+            missed.append(f"{self.cut_off} cut off")
+        if self.longest_in_stasis > MAX_STASIS_AFTER_FAULT_SECONDS:
+            missed.append(f"{self.longest_in_stasis:.1f} s in Stasis")
+        return missed
+
+
+def markdown(rows: list[FaultRow], command: str, when: str, machine: str) -> str:
+    lines = [
+        "# Reliability: faults against the real sandbox",
+        "",
+        f"Made by `{command}` on {when} ({machine}). Each fault runs on a freshly started sandbox",
+        "(Asterisk 22) with its own controller, SIPp callers who talk and stay on the line, and",
+        "SIPp call takers who answer. Measured from outside the controller: the channels in the",
+        "Stasis app (ARI, every 0.25 s), SIPp's own verdict per call, and the store's records.",
+        "",
+        (
+            f"Target for every row: 0 lost, 0 cut off, nobody in Stasis more than "
+            f"{MAX_STASIS_AFTER_FAULT_SECONDS:.0f} s after the fault (or after arriving during it)."
+        ),
+        "",
+        "| fault | calls | answered | cut off | longest in Stasis | recorded | lost | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        verdict = "met" if row.target_met else "NOT met: " + ", ".join(row.misses())
+        lines.append(
+            f"| {row.fault} | {row.calls} | {row.answered} | {row.cut_off} | "
+            f"{row.longest_in_stasis:.1f} s | {row.recorded} | {row.lost} | {verdict} |"
+        )
+    notes = [f"- **{row.fault}**: {row.note}" for row in rows if row.note]
+    if notes:
+        lines += ["", "## What each fault was", "", *notes]
+    return "\n".join(lines) + "\n"

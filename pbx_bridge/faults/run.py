@@ -1,0 +1,341 @@
+"""Each fault against the real sandbox: a fresh Asterisk, a controller of its own, SIPp call
+takers who answer and SIPp callers who talk; the fault strikes while they are on the line.
+
+What a row says is measured from outside the controller: the Stasis app's channels (ARI), SIPp's
+own record of who hung up, and the store's records once the controller is healthy again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pbx_bridge import sandbox
+from pbx_bridge.config import Settings
+from pbx_bridge.faults.report import FaultRow
+from pbx_bridge.faults.watch import StasisWatch
+from pbx_bridge.replay.load import stop
+from pbx_bridge.sipp.runner import SippResult, free_port, random_caller, run_scenario
+from pbx_bridge.sipp.takers import TakerPhone
+
+Say = Callable[[str], None]
+
+
+class FaultError(RuntimeError):
+    """The suite could not run a fault (not: the fault's target was missed)."""
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    callers: int = 12  # talking callers, each on the line `talk_seconds`
+    spread_seconds: float = 12.0  # their arrivals, spread evenly
+    talk_seconds: float = 40.0
+    fault_after: float = 5.0  # after the first caller
+    outage_seconds: float = 30.0  # a freeze, a dead controller, a locked database
+    takers: tuple[str, ...] = ("ct-01", "ct-02", "ct-03")
+    settle_seconds: float = 45.0  # for the records once every call has ended
+
+
+@dataclass
+class Controller:
+    """`pbx-bridge serve` as a child process, restartable with the same configuration."""
+
+    env: dict[str, str]
+    log: Path
+    api_port: int
+    process: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "pbx_bridge", "serve"],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+            )
+        self.wait_healthy()
+
+    def wait_healthy(self, within: float = 30.0) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise FaultError(f"the controller exited: {self.log.read_text()[-1500:]}")
+            with contextlib.suppress(OSError, ValueError):
+                url = f"http://127.0.0.1:{self.api_port}/health"
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if json.loads(response.read()).get("ari") is True:
+                        return
+            time.sleep(0.2)
+        raise FaultError(f"the controller was not healthy within {within:.0f} s: see {self.log}")
+
+    def signal(self, signum: signal.Signals) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signum)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process, within=20)
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "pbx_bridge", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            raise FaultError(f"pbx-bridge {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
+
+    def records(self) -> dict[str, dict[str, Any]]:
+        rows = json.loads(self.cli("calls", "--json", "--show-numbers", "--limit", "5000"))
+        return {str(row["caller_number"]): row for row in rows}
+
+
+@dataclass
+class Run:
+    """One fault's world: what the fault acts on, and when it struck."""
+
+    settings: Settings
+    controller: Controller
+    work_dir: Path
+    fault_at: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Fault:
+    slug: str  # what `--only` takes
+    name: str
+    what: str  # one line for RELIABILITY.md
+    strike: Callable[[Run, FaultPlan], None]  # returns once the fault is over
+
+
+# --- the faults ---------------------------------------------------------------------------
+
+
+def _kill_and_restart(run: Run, plan: FaultPlan) -> None:
+    run.controller.signal(signal.SIGKILL)
+    time.sleep(plan.outage_seconds / 3)
+    run.controller.start()
+
+
+def _freeze(run: Run, plan: FaultPlan) -> None:
+    run.controller.signal(signal.SIGSTOP)
+    try:
+        time.sleep(plan.outage_seconds)
+    finally:
+        run.controller.signal(signal.SIGCONT)
+
+
+def _terminate_and_restart(run: Run, plan: FaultPlan) -> None:
+    run.controller.signal(signal.SIGTERM)
+    if run.controller.process is not None:
+        run.controller.process.wait(30)
+    time.sleep(plan.outage_seconds / 6)
+    run.controller.start()
+
+
+def _cut(port: int) -> None:
+    """Kill the established TCP connections to this loopback port (as a network fault would)."""
+    subprocess.run(
+        ["ss", "-K", "dst", "127.0.0.1", "dport", "=", f":{port}"],
+        capture_output=True,
+        check=False,
+        timeout=10,
+    )
+
+
+def _cut_ari(run: Run, _plan: FaultPlan) -> None:
+    _cut(int(run.settings.ari_url.rsplit(":", 1)[1].split("/")[0]))
+
+
+def _cut_ami(run: Run, _plan: FaultPlan) -> None:
+    _cut(run.settings.ami_port)
+
+
+def _lock_sqlite(run: Run, plan: FaultPlan) -> None:
+    """Another process holds the SQLite database locked (a long `retag`, a backup)."""
+    path = run.work_dir / "calls.db"
+    connection = sqlite3.connect(path, timeout=10, isolation_level=None)
+    try:
+        connection.execute("BEGIN EXCLUSIVE")
+        time.sleep(plan.outage_seconds * 2)
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+
+
+def _restart_asterisk(run: Run, _plan: FaultPlan) -> None:
+    sandbox.asterisk_cli(run.settings, "core restart now")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not sandbox.ari_answers(run.settings):
+        time.sleep(0.5)
+    run.notes.append("Asterisk's own restart ends every call it holds: those are cut off")
+
+
+FAULTS: tuple[Fault, ...] = (
+    Fault(
+        "sigkill",
+        "controller SIGKILL",
+        "the controller killed (-9) mid-call, restarted 10 s later",
+        _kill_and_restart,
+    ),
+    Fault(
+        "freeze",
+        "controller frozen 30 s",
+        "SIGSTOP for 30 s while callers are on the line, then SIGCONT",
+        _freeze,
+    ),
+    Fault(
+        "sigterm",
+        "controller SIGTERM",
+        "a clean stop mid-call (held calls go to the queue), restarted 5 s later",
+        _terminate_and_restart,
+    ),
+    Fault("ari-cut", "ARI websocket cut", "`ss -K` on the controller's ARI connection", _cut_ari),
+    Fault("ami-cut", "AMI cut", "`ss -K` on the controller's AMI connection", _cut_ami),
+    Fault(
+        "sqlite-locked",
+        "SQLite locked 60 s",
+        "another process holds the database exclusively for 60 s",
+        _lock_sqlite,
+    ),
+    Fault(
+        "asterisk-restart", "Asterisk restarted", "`core restart now` mid-call", _restart_asterisk
+    ),
+)
+
+
+def fault_named(name: str) -> Fault:
+    for fault in FAULTS:
+        if name in (fault.slug, fault.name):
+            return fault
+    raise FaultError(f"no fault {name!r}: one of {', '.join(f.slug for f in FAULTS)}")
+
+
+# --- one fault, measured --------------------------------------------------------------------
+
+
+@contextmanager
+def _world(settings: Settings, work_dir: Path, plan: FaultPlan, say: Say) -> Iterator[Run]:
+    work_dir.mkdir(parents=True, exist_ok=True)
+    sandbox.down(settings)
+    sandbox.up(settings, progress=say)
+    api_port = free_port(kind=1)
+    env = {
+        **os.environ,
+        "PBX_BRIDGE_STATE_DIR": str(work_dir),
+        "PBX_BRIDGE_DATABASE_URL": f"sqlite+aiosqlite:///{work_dir / 'calls.db'}",
+        "PBX_BRIDGE_API_PORT": str(api_port),
+        "PBX_BRIDGE_LOG_FORMAT": "json",
+        "PBX_BRIDGE_CDR_FILE": str(
+            sandbox.instance_dir(settings) / "log/cdr-custom/pbx-bridge-cdr.csv"
+        ),
+        "PBX_BRIDGE_RECONCILE_INTERVAL_SECONDS": "2",
+    }
+    controller = Controller(env, work_dir / "controller.log", api_port)
+    with ExitStack() as stack:
+        controller.start()
+        stack.callback(controller.stop)
+        for taker in plan.takers:
+            controller.cli("takers", "login", taker, "--ready")
+        yield Run(settings, controller, work_dir)
+
+
+def measure(
+    settings: Settings, fault: Fault, plan: FaultPlan, work_dir: Path, say: Say
+) -> FaultRow:
+    """Callers on the line, the fault in the middle, and what it cost them."""
+    with _world(settings, work_dir, plan, say) as run, ExitStack() as stack:
+        # Call takers talk longer than any caller stays: every call that ends before its
+        # caller hangs up was cut off by the PBX.
+        phones = [
+            TakerPhone(settings, taker, answer_after=1.0, talk_seconds=600, calls=plan.callers)
+            for taker in plan.takers
+        ]
+        for phone in phones:
+            stack.callback(phone.stop, 5)
+        watch = stack.enter_context(StasisWatch(settings, settings.ari_app))
+        pool = stack.enter_context(ThreadPoolExecutor(plan.callers))
+        calls: dict[str, Future[SippResult]] = {}
+        gap = plan.spread_seconds / max(plan.callers - 1, 1)
+
+        def place_callers() -> None:
+            for _ in range(plan.callers):
+                number = random_caller()
+                calls[number] = pool.submit(
+                    run_scenario, settings, "talk", seconds=plan.talk_seconds, caller=number,
+                    timeout=plan.talk_seconds + 120,
+                )  # fmt: skip
+                time.sleep(gap)
+
+        placing = threading.Thread(target=place_callers, name="callers")
+        placing.start()
+        time.sleep(plan.fault_after)
+        say(f"  {fault.name}: striking")
+        run.fault_at = time.monotonic()
+        fault.strike(run, plan)
+        placing.join()
+        results = {number: future.result() for number, future in calls.items()}
+        run.controller.wait_healthy()
+        numbers = set(results)
+        records = _records_within(run.controller, numbers, plan.settle_seconds)
+        longest = watch.longest_after(run.fault_at, numbers)
+    cut_off = sum(
+        1
+        for result in results.values()
+        if not result.ok or not result.calls or result.calls[0].bye_sent is None
+    )
+    answered = sum(1 for number in numbers if records.get(number, {}).get("agent"))
+    return FaultRow(
+        fault=fault.name,
+        calls=len(numbers),
+        answered=answered,
+        cut_off=cut_off,
+        longest_in_stasis=round(longest, 1),
+        recorded=len(numbers & set(records)),
+        note="; ".join([fault.what, *run.notes]),
+    )
+
+
+def _records_within(
+    controller: Controller, numbers: set[str], within: float
+) -> dict[str, dict[str, Any]]:
+    deadline = time.monotonic() + within
+    records = controller.records()
+    while not numbers <= set(records) and time.monotonic() < deadline:
+        time.sleep(1)
+        records = controller.records()
+    return records
+
+
+def run_faults(
+    settings: Settings, faults: list[Fault], plan: FaultPlan, work_dir: Path, say: Say
+) -> list[FaultRow]:
+    rows = []
+    for index, fault in enumerate(faults, 1):
+        say(f"[{index}/{len(faults)}] {fault.name}: {plan.callers} callers")
+        row = measure(settings, fault, plan, work_dir / f"fault-{index}", say)
+        say(f"  -> {row}")
+        rows.append(row)
+    sandbox.down(settings)
+    return rows
