@@ -102,15 +102,19 @@ def make_auth_middleware(
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith("/api/"):
             address = request.remote or ""
-            # A throttled address is refused before its token is tried: no guess is answered.
-            retry_after = failures.retry_after(address)
-            if retry_after:
-                metrics.AUTH_THROTTLED.inc()
-                raise _too_many(retry_after)
             token = bearer_token(request)
             user = await authenticator.identify(token)
             if user is None:
-                failures.failed(address)
+                # Wrong tokens from an address that sent too many are refused in bulk (429).
+                # A valid token is served whatever its address sent before: a centre behind one
+                # NAT or proxy must not lose its console to one tab with a revoked token. Tokens
+                # are 256-bit random, so guessing is beaten by their length, not by this.
+                retry_after = failures.retry_after(address)
+                if retry_after:
+                    metrics.AUTH_THROTTLED.inc()
+                    raise _too_many(retry_after)
+                if token:  # no token at all is a client not signed in yet, not a guess
+                    failures.failed(address)
                 metrics.AUTH_FAILURES.inc()
                 raise problem(
                     web.HTTPUnauthorized,

@@ -139,17 +139,18 @@ def throttled_count() -> float:
 async def test_guessing_tokens_is_throttled_with_429_and_retry_after(
     api: Api, client: TestClient[Any, Any]
 ) -> None:
-    """After `limit` failures the address gets 429 (even with a good token: no guess is
-    answered); the refusals are counted."""
+    """After `limit` failures the address's wrong tokens get 429 with Retry-After, counted; a
+    valid token from the same address is still served (a centre shares one address)."""
     limit = api.parts.throttle.limit
     throttled = throttled_count()
     for guess in range(limit):
         wrong = {"Authorization": f"Bearer guess-{guess}"}
         assert (await client.get("/api/me", headers=wrong)).status == 401
-    refused = await client.get("/api/me", headers=api.auth("sv"))
+    refused = await client.get("/api/me", headers={"Authorization": "Bearer guess-again"})
     assert refused.status == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= api.parts.throttle.window
     assert throttled_count() == throttled + 1
+    assert (await client.get("/api/me", headers=api.auth("sv"))).status == 200
 
 
 async def test_successful_requests_are_not_counted_as_failures(
@@ -162,7 +163,15 @@ async def test_successful_requests_are_not_counted_as_failures(
         assert (await client.get("/api/me", headers=api.auth("ct"))).status == 200
     # The limit-th failure is still answered; only then is the address throttled.
     assert (await client.get("/api/me", headers={"Authorization": "Bearer no"})).status == 401
-    assert (await client.get("/api/me", headers=api.auth("ct"))).status == 429
+    assert (await client.get("/api/me", headers={"Authorization": "Bearer no"})).status == 429
+    assert (await client.get("/api/me", headers=api.auth("ct"))).status == 200
+
+
+async def test_a_client_not_signed_in_yet_is_not_counted_as_guessing(
+    api: Api, client: TestClient[Any, Any]
+) -> None:
+    for _ in range(3 * api.parts.throttle.limit):
+        assert (await client.get("/api/me")).status == 401
     assert (await client.get("/console/")).status == 200  # outside /api: never throttled
 
 
