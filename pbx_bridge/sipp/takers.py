@@ -120,8 +120,10 @@ class TakerPhone:
         except subprocess.TimeoutExpired:
             self._process.kill()
             output, _ = self._process.communicate()
-        # Unregistering is tidiness: the AOR keeps one contact anyway.
+        # The phone is gone: so is its registration. Only the same contact (this port) can be
+        # removed; a contact left behind outlives the sandbox (astdb) and makes the taker look
+        # available to whatever runs next, which is how one test once passed only after others.
         if self._registers:
             with contextlib.suppress(SandboxError):
-                register(self._settings, self.taker_id, free_port(), expires=0)
+                register(self._settings, self.taker_id, self.port, expires=0)
         return self._run.result(self._process.returncode, output or "")
