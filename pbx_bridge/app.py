@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from pbx_bridge.asterisk import security_events
 from pbx_bridge.asterisk.ami import AmiAuthError, AmiClient, AmiUnavailable
 from pbx_bridge.asterisk.ari import AriClient, AriError, AriUnavailable
 from pbx_bridge.config import Settings
@@ -279,6 +280,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             publish=events.publish,
         )
         follow_queue_events(ami, controller)
+        security_events.follow(ami)
         health = Health(
             ari=lambda: ari.connected,
             ami=lambda: ami.connected,
