@@ -46,9 +46,9 @@ def count(event: dict[str, str]) -> None:
     service = service if service in SERVICES else "other"
     SECURITY_EVENTS.labels(name, service).inc()
     # The remote address, never the account id: a spoofed From may carry a caller's number.
-    log.info(
+    log.debug(
         "asterisk.security_event",
-        event=name,
+        kind=name,
         service=service,
         remote=event.get("RemoteAddress", ""),
     )
