@@ -17,6 +17,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from pbx_bridge import metrics
+from pbx_bridge.asterisk import security_events
 from pbx_bridge.asterisk.ami import AmiAuthError, AmiClient, AmiUnavailable
 from pbx_bridge.asterisk.ari import AriClient, AriError, AriUnavailable
 from pbx_bridge.config import Settings
@@ -208,6 +209,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             publish=events.publish,
             queue_events_flow=lambda: ami.connected,
         )
+        security_events.follow(ami)
         health = Health(
             ari=lambda: ari.connected,
             ami=lambda: ami.connected,

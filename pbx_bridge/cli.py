@@ -30,7 +30,7 @@ from pbx_bridge.commands.takers import takers
 from pbx_bridge.config import sandbox_env_file
 from pbx_bridge.errors import StartupError
 from pbx_bridge.logging import configure_logging
-from pbx_bridge.pbxconfig.render import PbxConfigError, pbx_values, write_configs
+from pbx_bridge.pbxconfig.render import SANDBOX_ONLY, PbxConfigError, pbx_values, write_configs
 from pbx_bridge.sipp.runner import run_scenario
 
 
@@ -205,7 +205,15 @@ def show_config() -> None:
     "--trunk",
     "trunk_match",
     required=True,
-    help="The carrier's SIP address(es) that identify the 112 trunk (pjsip identify).",
+    help="The carrier's SIP address(es) that identify the 112 trunk (pjsip identify), "
+    "comma-separated: the only source of 112 calls.",
+)
+@click.option(
+    "--lan",
+    "sip_lan",
+    required=True,
+    help="The call takers' softphone network, e.g. 10.1.2.0/24: with the trunk, the only "
+    "addresses PJSIP accepts requests from (pjsip acl).",
 )
 @click.option(
     "--module-dir",
@@ -213,16 +221,16 @@ def show_config() -> None:
     show_default=True,
     help="The PBX's Asterisk module folder.",
 )
-def pbx_config(out: Path, sip_bind: str, trunk_match: str, module_dir: str) -> None:
-    """Render asterisk-config/ and dialplans/ for a real PBX, with this configuration's secrets."""
+def pbx_config(out: Path, sip_bind: str, trunk_match: str, sip_lan: str, module_dir: str) -> None:
+    """Render asterisk-config/ and dialplans/ for a real PBX, with this configuration's secrets
+    (no sandbox or benchmark entries; every file created 0640)."""
     settings = cli_settings()
     try:
-        values = pbx_values(settings, module_dir, sip_bind, trunk_match)
-        written = write_configs(out, values, settings, skip=("asterisk.conf",))
+        values = pbx_values(settings, module_dir, sip_bind, trunk_match, sip_lan)
+        written = write_configs(out, values, settings, skip=SANDBOX_ONLY)
     except PbxConfigError as error:
         fail(str(error))
     for path in written:
-        path.chmod(0o640)
         say(f"wrote {path}")
     say("asterisk.conf is not written: keep the PBX's own. See README, 'On a real PBX'.")
 

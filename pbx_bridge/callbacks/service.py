@@ -8,12 +8,21 @@ dialplan's hang-up handler reports DIALSTATUS as an AMI UserEvent, which ends th
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any, Protocol
 
 from pbx_bridge.queue.takers import Taker
 from pbx_bridge.store.callbacks import CallbackRepository
 
 USER_EVENT = "PbxBridgeCallback"
+# The only numbers dialled out: the caller id came from the trunk and is hostile until checked
+# (a "," or "&" in a Dial string adds options or channels). The dialplan checks again (FILTER).
+DIALLABLE = re.compile(r"\+?[0-9]{3,20}")
+NOT_DIALLABLE = "not_diallable"
+
+
+def diallable(number: str) -> bool:
+    return DIALLABLE.fullmatch(number) is not None
 
 
 class Ami(Protocol):
@@ -42,6 +51,10 @@ async def call_back(
 ) -> str:
     """Run one attempt to its end; returns the outcome ("answered", "noanswer", "busy", ...)."""
     item, attempt_id = await callbacks.take(callback_id, taker.id)
+    if not diallable(item.caller_number):
+        # Kept as the attempt's outcome so the worklist shows why nobody was called.
+        await callbacks.finish(attempt_id, NOT_DIALLABLE, reached=False)
+        return NOT_DIALLABLE
     finished: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
     def on_user_event(event: dict[str, str]) -> None:

@@ -17,6 +17,7 @@ def _endpoint(taker: Taker, media_address: str) -> str:
     return f"""
 [{taker.id}]
 type = endpoint
+identify_by = username
 transport = transport-udp
 context = call-takers
 disallow = all

@@ -12,6 +12,7 @@ from pathlib import Path
 from pbx_bridge.config import Settings
 from pbx_bridge.paths import asterisk_config_dir, dialplans_dir
 from pbx_bridge.pbxconfig.accounts import load_taker_accounts, pjsip_accounts
+from pbx_bridge.private_files import CONFIG_FILE, write_private
 from pbx_bridge.queue.takers import MAIN_QUEUE, load_takers
 
 
@@ -65,6 +66,10 @@ def render_text(template: str, values: dict[str, str], name: str) -> str:
     return template
 
 
+SANDBOX_ONLY = ("asterisk.conf", "bench.conf")  # sandbox paths; the benchmark's entries
+NOT_INCLUDED = "; (not on a real PBX)"
+
+
 def write_configs(
     out_dir: Path,
     values: dict[str, str],
@@ -73,36 +78,51 @@ def write_configs(
     skip: tuple[str, ...] = (),
     load_taker_count: int = 0,
 ) -> list[Path]:
-    """Render asterisk-config/*.conf and dialplans/*.conf, and the call takers' accounts."""
+    """Render asterisk-config/*.conf and dialplans/*.conf, and the call takers' accounts.
+
+    Every file is created 0640 from its first byte: several hold credentials."""
     out_dir.mkdir(parents=True, exist_ok=True)
     if settings.sip_secret is None:
         raise PbxConfigError("no SIP secret for the call takers: set PBX_BRIDGE_SIP_SECRET")
     accounts = out_dir / "pjsip_call_takers.conf"
-    accounts.write_text(
+    write_private(
+        accounts,
         pjsip_accounts(
             load_takers(settings.call_takers_file),
             settings.sip_secret.get_secret_value(),
             values["SIP_BIND"],
-        )
+        ),
+        CONFIG_FILE,
     )
     written = [accounts]
     if load_taker_count:
         written.append(out_dir / "pjsip_load_takers.conf")
         port = settings.sandbox_load_taker_port
-        written[-1].write_text(load_taker_accounts(load_taker_count, port, values["SIP_BIND"]))
+        text = load_taker_accounts(load_taker_count, port, values["SIP_BIND"])
+        write_private(written[-1], text, CONFIG_FILE)
     for source in [*asterisk_config_dir().glob("*.conf"), *dialplans_dir().glob("*.conf")]:
         if source.name in skip:
             continue
         target = out_dir / source.name
-        target.write_text(render_text(source.read_text(), values, source.name))
+        write_private(target, render_text(source.read_text(), values, source.name), CONFIG_FILE)
         written.append(target)
     return written
 
 
 def pbx_values(
-    settings: Settings, module_dir: str, sip_bind: str, trunk_match: str
+    settings: Settings, module_dir: str, sip_bind: str, trunk_match: str, sip_lan: str
 ) -> dict[str, str]:
-    """Placeholders for a real PBX: the operator's addresses instead of the sandbox's."""
+    """Placeholders for a real PBX: the operator's addresses instead of the sandbox's, and no
+    sandbox-only entry (benchmark dialplan, load call takers)."""
     values = base_values(settings)
-    values.update({"MODULE_DIR": module_dir, "SIP_BIND": sip_bind, "TRUNK_MATCH": trunk_match})
+    values.update(
+        {
+            "MODULE_DIR": module_dir,
+            "SIP_BIND": sip_bind,
+            "TRUNK_MATCH": trunk_match,
+            "SIP_LAN": sip_lan,
+            "BENCH_INCLUDE": NOT_INCLUDED,
+            "LOAD_TAKERS_INCLUDE": NOT_INCLUDED,
+        }
+    )
     return values

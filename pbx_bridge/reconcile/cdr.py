@@ -6,7 +6,7 @@ Pure: parsing and the mapping to a Call. The file is read by the service.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -49,29 +49,65 @@ def _name(clid: str) -> str:
     return ""
 
 
-def parse(lines: Iterable[str]) -> list[CdrLeg]:
-    """Parse CDR CSV lines; lines that are not a complete caller leg are skipped."""
+class BadRow(ValueError):
+    """A CDR line that cannot be a call leg; the message never holds the line's content."""
+
+
+# What a bad line raises: a NUL (csv.Error), a time out of datetime's range (ValueError,
+# OverflowError, OSError), or a missing piece (BadRow).
+ROW_ERRORS = (csv.Error, ValueError, OverflowError, OSError)
+
+
+def _leg(line: str) -> CdrLeg | None:
+    """The caller leg of one line, None for a leg that is not a caller's, BadRow if malformed."""
+    (row,) = csv.reader([line])
+    if len(row) != len(COLUMNS):
+        raise BadRow(f"{len(row)} fields, not {len(COLUMNS)}")
+    fields = dict(zip(COLUMNS, row, strict=True))
+    if fields["dcontext"] not in TRUNK_CONTEXTS:
+        return None
+    start, end = _epoch(fields["start"]), _epoch(fields["end"])
+    if start is None or end is None:
+        raise BadRow("no start or end time")
+    if not fields["uniqueid"] or any("\x00" in value for value in row):
+        raise BadRow("no uniqueid, or a NUL")
+    return CdrLeg(
+        uniqueid=fields["uniqueid"],
+        src=fields["src"].strip(),  # the retention purge blanks it with spaces
+        name=_name(fields["clid"]),
+        start=start,
+        answer=_epoch(fields["answer"]),
+        end=end,
+        lastapp=fields["lastapp"],
+        dcontext=fields["dcontext"],
+        userfield=fields["userfield"],
+    )
+
+
+def _ignore(_line_number: int, _reason: str) -> None:
+    return None
+
+
+def parse(lines: Iterable[str], on_bad_row: Callable[[int, str], None] = _ignore) -> list[CdrLeg]:
+    """Parse CDR CSV lines into caller legs. Other legs are skipped; a malformed line is
+    skipped and reported as (line number, reason) to `on_bad_row`: one bad row never stops
+    the others from being read."""
     legs = []
-    for row in csv.reader(lines):
-        if len(row) != len(COLUMNS):
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
             continue
-        fields = dict(zip(COLUMNS, row, strict=True))
-        start, end = _epoch(fields["start"]), _epoch(fields["end"])
-        if start is None or end is None or fields["dcontext"] not in TRUNK_CONTEXTS:
-            continue
-        legs.append(
-            CdrLeg(
-                uniqueid=fields["uniqueid"],
-                src=fields["src"].strip(),  # the retention purge blanks it with spaces
-                name=_name(fields["clid"]),
-                start=start,
-                answer=_epoch(fields["answer"]),
-                end=end,
-                lastapp=fields["lastapp"],
-                dcontext=fields["dcontext"],
-                userfield=fields["userfield"],
+        try:
+            leg = _leg(line)
+        except ROW_ERRORS as error:
+            on_bad_row(
+                number,
+                f"{type(error).__name__}: {error}"
+                if isinstance(error, BadRow)
+                else type(error).__name__,
             )
-        )
+            continue
+        if leg is not None:
+            legs.append(leg)
     return legs
 
 

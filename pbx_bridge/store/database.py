@@ -12,6 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from pbx_bridge.private_files import private_dir
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -60,6 +62,7 @@ def _upgrade(connection: Connection) -> None:
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest migration (idempotent)."""
     if engine.dialect.name == "sqlite" and engine.url.database:
-        await asyncio.to_thread(Path(engine.url.database).parent.mkdir, parents=True, exist_ok=True)
+        # 0700: the database holds callers' numbers.
+        await asyncio.to_thread(private_dir, Path(engine.url.database).parent)
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import structlog
 
+from pbx_bridge.private_files import private_dir
 from pbx_bridge.screening.model import Call
 from pbx_bridge.store.call_json import call_from_json, call_to_json
 from pbx_bridge.store.number_files import purge_jsonl
@@ -86,7 +87,8 @@ class CallSpool:
     @classmethod
     async def open(cls, path: Path) -> CallSpool:
         """Open (or create the folder for) the spool; what an earlier run left is kept."""
-        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        # 0700: the spooled records hold callers' numbers.
+        await asyncio.to_thread(private_dir, path.parent)
         spool = cls(path, 0)
         async with spool._lock:
             lines = await asyncio.to_thread(_read_lines, path)

@@ -25,7 +25,7 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
 }
 
 ERRORS = {
-    400: "the body is not JSON",
+    400: "the body is not JSON, or a field bound for the PBX holds a control character",
     401: "no token, or one nobody has, or one revoked or expired",
     403: "your role may not do this",
     404: "no such call, incident or handoff (or not yours to see)",

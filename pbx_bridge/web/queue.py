@@ -16,7 +16,7 @@ from pbx_bridge.queue.takers import Taker
 from pbx_bridge.store.users import Role, User
 from pbx_bridge.web.auth import current_user, problem
 from pbx_bridge.web.keys import EVENTS
-from pbx_bridge.web.schemas import Reason, Strict
+from pbx_bridge.web.schemas import PbxText, Strict
 from pbx_bridge.web.validation import parse_body
 
 # --- bodies
@@ -24,7 +24,9 @@ from pbx_bridge.web.validation import parse_body
 
 class TakerStateIn(Strict):
     state: StateChange
-    reason: Reason = Field(default="", description="required to pause (e.g. istirahat)")
+    reason: PbxText = Field(
+        default="", description="required to pause (e.g. istirahat); one line, no control character"
+    )
 
 
 class WaitingCallerOut(BaseModel):

@@ -15,6 +15,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from pbx_bridge.dispatch.model import (
     CallClosure,
@@ -35,10 +36,26 @@ def _printable(value: str) -> str:
     return value
 
 
+# The error type of a control character in a value bound for the PBX: answered 400, not 422.
+CONTROL_CHARACTERS = "control_characters"
+
+
+def _one_line(value: str) -> str:
+    # A value that reaches AMI, ARI or the dialplan: a CR/LF would end its AMI header and start
+    # an action of the sender's choosing, and no control character belongs in a short reason.
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise PydanticCustomError(
+            CONTROL_CHARACTERS, "must not contain control characters (CR, LF, TAB, ...)"
+        )
+    return value
+
+
 Note = Annotated[str, Field(max_length=500), AfterValidator(_printable)]
 Description = Annotated[str, Field(max_length=2000), AfterValidator(_printable)]
 AgencyId = Annotated[str, Field(max_length=40), AfterValidator(_printable)]
 Reason = Annotated[str, Field(max_length=200), AfterValidator(_printable)]
+# Text sent on to Asterisk (a pause reason goes to app_queue over AMI).
+PbxText = Annotated[str, Field(max_length=200), AfterValidator(_one_line)]
 
 
 class Strict(BaseModel):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from pbx_bridge.dispatch.services import Conflict, DispatchError, NotFound
 from pbx_bridge.web.auth import Handler, problem
-from pbx_bridge.web.schemas import MAX_ID
+from pbx_bridge.web.schemas import CONTROL_CHARACTERS, MAX_ID
 
 log = structlog.get_logger(__name__)
 
@@ -24,7 +24,13 @@ def _field(error: Mapping[str, Any]) -> str:
 
 
 def invalid(error: ValidationError) -> Exception:
-    first = error.errors(include_url=False, include_input=False)[0]
+    errors = error.errors(include_url=False, include_input=False)
+    # A control character bound for the PBX is a malformed request, not a wrong value: 400.
+    for entry in errors:
+        if entry["type"] == CONTROL_CHARACTERS:
+            field = _field(entry)
+            return problem(web.HTTPBadRequest, f"{field}: {entry['msg']}", field)
+    first = errors[0]
     field = _field(first)
     return problem(web.HTTPUnprocessableEntity, f"{field}: {first['msg']}", field)
 

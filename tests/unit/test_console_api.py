@@ -192,3 +192,26 @@ async def test_the_console_page_needs_no_token_and_forbids_third_party_content(
     assert script.status == 200
     redirect = await client.get("/console", allow_redirects=False)
     assert redirect.headers["Location"] == "/console/"
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "istirahat\r\n\r\nAction: Setvar\r\nVariable: X\r\nValue: yes",
+        "istirahat\nAction: Originate",
+        "istirahat\tlagi",
+        "istirahat\x7f",
+        "istirahat\x00",
+    ],
+)
+async def test_a_pause_reason_with_a_control_character_is_a_400_and_never_reaches_ami(
+    api: Api, client: TestClient[Any, Any], reason: str
+) -> None:
+    """CR/LF would end the AMI header and inject an action: refused before AMI, naming the field."""
+    body = {"state": "paused", "reason": reason}
+    refused = await _json(
+        await client.post("/api/takers/ct-01/state", json=body, headers=api.auth("ct-01")), 400
+    )
+    assert refused["field"] == "reason"
+    assert "control characters" in refused["error"]
+    assert api.ami.actions == []
