@@ -61,6 +61,8 @@ class Controller:
     starts: int = 0
 
     def start(self) -> None:
+        if self.process is not None:
+            self.process.wait(30)  # the one before has been stopped or killed: reap it
         self.starts += 1
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(
@@ -134,6 +136,8 @@ class Fault:
 
 def _kill_and_restart(run: Run, plan: FaultPlan) -> None:
     run.controller.signal(signal.SIGKILL)
+    if run.controller.process is not None:
+        run.controller.process.wait(10)
     time.sleep(plan.outage_seconds / 3)
     run.controller.start()
 
