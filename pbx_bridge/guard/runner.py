@@ -41,6 +41,7 @@ class GuardAri(Protocol):
     """What the guard asks of ARI (pbx_bridge.asterisk.ari.AriClient, or a fake)."""
 
     async def channels(self) -> list[dict[str, Any]]: ...
+    async def answer(self, channel_id: str) -> None: ...
     async def get_variable(self, channel_id: str, name: str) -> str: ...
     async def set_variable(self, channel_id: str, name: str, value: str) -> None: ...
     async def stop_playback(self, playback_id: str) -> None: ...
@@ -80,6 +81,7 @@ class Guard:
         # When the guard first saw each call in the app: its own clock, so a PBX whose clock
         # differs cannot make a call look older than it is (a guard restart only waits longer).
         self._first_seen: dict[str, float] = {}
+        self._ringing: set[str] = set()  # calls in the app not answered yet
         self.liveness = Liveness()
         self.moved: Counter[str] = Counter()  # calls moved, by reason
 
@@ -115,7 +117,9 @@ class Guard:
         except (AriError, AriUnavailable) as error:
             log.warning("guard.channels_unavailable", error=str(error))
             return []
-        return [str(channel["id"]) for channel in channels if in_app(channel, self._app)]
+        ours = [channel for channel in channels if in_app(channel, self._app)]
+        self._ringing = {str(channel["id"]) for channel in ours if channel.get("state") != "Up"}
+        return [str(channel["id"]) for channel in ours]
 
     def _observe(self, answered: bool) -> None:
         before = self.liveness
@@ -126,13 +130,18 @@ class Guard:
             log.warning("guard.controller_recovered")
 
     async def _move(self, move: Move) -> bool:
-        """Our prompts stopped, the screening so far kept (or the reason set), on to the queue.
+        """Our prompts stopped, answered if it rings, the screening so far kept (or the reason
+        set), on to the queue.
         False when the call had already left (hung up, or continued by the controller)."""
         channel_id = move.channel_id
         try:
             for name in OUR_PLAYBACKS:
                 with contextlib.suppress(AriError):  # 404: that prompt is not playing
                     await self._ari.stop_playback(playback_id(channel_id, name))
+            if channel_id in self._ringing:
+                # Answered while still in Stasis, so the controller (on thawing) hears of the
+                # answer and records it; the queue would answer the call anyway.
+                await self._ari.answer(channel_id)
             if await self._screened(channel_id) is None:
                 screening = encode(Screening(self._priority, str(move.reason)))
                 await self._ari.set_variable(channel_id, VARIABLE, screening)

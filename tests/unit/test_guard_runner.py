@@ -17,9 +17,12 @@ from pbx_bridge.screening.wire import VARIABLE
 APP = "pbx-bridge"
 
 
-def channel(channel_id: str, app_name: str = "Stasis", app_data: str = APP) -> dict[str, Any]:
+def channel(
+    channel_id: str, app_name: str = "Stasis", app_data: str = APP, state: str = "Up"
+) -> dict[str, Any]:
     return {
         "id": channel_id,
+        "state": state,
         "caller": {"number": "081234567890"},
         "dialplan": {"app_name": app_name, "app_data": app_data},
     }
@@ -44,6 +47,10 @@ class FakeAri:
         if self.unavailable:
             raise AriUnavailable("down")
         return self.listed
+
+    async def answer(self, channel_id: str) -> None:
+        self._check(channel_id)
+        self.writes.append(("answer", channel_id))
 
     async def get_variable(self, channel_id: str, name: str) -> str:
         self._check(channel_id)
@@ -184,3 +191,16 @@ async def test_the_guard_keeps_counting_when_ari_or_the_probe_fails(failure: str
         guard._probe = broken
     await checks(guard, 3)
     assert guard.liveness.failed
+
+
+async def test_a_ringing_call_is_answered_in_stasis_before_it_moves() -> None:
+    """So the controller, thawing, is told of the answer and its record counts the call as
+    answered and queued, not as abandoned before our answer."""
+    ari = FakeAri([channel("ringing", state="Ring")])
+    guard = make_guard(ari, [False, False, False])
+    await checks(guard, 3)
+    assert ari.writes == [
+        ("answer", "ringing"),
+        ("set", "ringing", VARIABLE, "5/controller_failed"),
+        ("continue", "ringing", "queue-112"),
+    ]
