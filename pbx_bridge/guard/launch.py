@@ -26,6 +26,7 @@ LOCK_NAME = "guard.lock"
 START_SECONDS = 10.0  # a guard that holds no lock by then did not start
 STOP_SECONDS = 5.0  # a guard still holding its lock after SIGTERM this long is killed
 POLL_SECONDS = 0.05
+_LEFT_RUNNING: list[subprocess.Popen[bytes]] = []  # guards a crashing controller leaves behind
 
 
 def lock_path(state_dir: Path) -> Path:
@@ -108,8 +109,9 @@ async def stop_guard(pid: int, path: Path, process: subprocess.Popen[bytes] | No
 @contextlib.asynccontextmanager
 async def guard_beside(state_dir: Path) -> AsyncIterator[int | None]:
     """The guard of this state directory for the block: reused if one runs, started if not,
-    stopped at the end (the block ends only on a clean exit: a killed controller leaves it
-    running, which is the point). Yields its pid, or None when it could not start."""
+    stopped when the block ends cleanly. A block that raises (the controller crashed) leaves it
+    running, as a killed controller does: that is the point. Yields its pid, or None when it
+    could not start."""
     path = lock_path(state_dir)
     process: subprocess.Popen[bytes] | None = None
     pid = running_guard(path)
@@ -124,10 +126,15 @@ async def guard_beside(state_dir: Path) -> AsyncIterator[int | None]:
             log.info("guard.spawned", pid=pid)
     try:
         yield pid
-    finally:
-        pid = pid or running_guard(path)  # 0: a reused guard had not written its pid yet
-        if pid:
-            await stop_guard(pid, path, process)
-        elif process is not None and process.poll() is None:
-            process.kill()
-            await asyncio.to_thread(process.wait)
+    except BaseException:
+        # The controller crashed: its calls may still be in Stasis, and the guard moves them.
+        log.warning("guard.left_running", pid=pid)
+        if process is not None:
+            _LEFT_RUNNING.append(process)  # on purpose: no "still running" warning as it goes
+        raise
+    pid = pid or running_guard(path)  # 0: a reused guard had not written its pid yet
+    if pid:
+        await stop_guard(pid, path, process)
+    elif process is not None and process.poll() is None:
+        process.kill()
+        await asyncio.to_thread(process.wait)

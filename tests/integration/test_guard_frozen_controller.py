@@ -5,6 +5,7 @@ cut off."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -152,4 +153,49 @@ def test_a_frozen_controllers_callers_reach_the_queue_through_the_guard(
     for number in [*held, *arrivals]:
         assert records[number]["disposition"] == "abandoned_in_queue", records[number]
     assert "guard.moved" in controller.log()  # serve and its guard share the log
+    assert_no_channel_left(settings)
+
+
+def test_a_killed_controllers_callers_reach_the_queue_through_its_guard(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """SIGKILL leaves the calls in Stasis (their prompt playing): the guard, which the kill
+    does not reach, sends them on; a later `serve` would reuse it."""
+    controller = start_controller(tmp_path)
+    watcher = Watcher(settings)
+    threading.Thread(target=watcher.run, daemon=True).start()
+    pool = ThreadPoolExecutor(4)
+    guard_pid = 0
+    try:
+        wait_until(lambda: running_guard(lock_path(tmp_path)), 10, "serve started its guard")
+        guard_pid = running_guard(lock_path(tmp_path)) or 0
+        numbers = [random_caller() for _ in range(2)]
+        calls = [
+            pool.submit(run_scenario, settings, "silent", seconds=25, caller=number)
+            for number in numbers
+        ]
+        wait_until(lambda: all(watcher.app_of(n) == "Stasis" for n in numbers), 15, "in screening")
+        time.sleep(1)  # the greeting is playing
+        controller.process.send_signal(signal.SIGKILL)
+        controller.process.wait(5)
+        killed_at = time.monotonic()
+        wait_until(
+            lambda: all(watcher.app_of(n) == "Queue" for n in numbers),
+            TARGET_SECONDS,
+            "the killed controller's callers reach the queue",
+        )
+        moved_after = max((watcher.seen[n].queue or 0) - killed_at for n in numbers)
+        print(f"guard: killed controller's callers queued {moved_after:.1f} s after")  # noqa: T201
+        assert running_guard(lock_path(tmp_path)) == guard_pid  # the kill did not reach it
+        results = [call.result(timeout=90) for call in calls]
+        assert all(result.ok for result in results)
+        assert all(c.bye_sent for r in results for c in r.calls)  # none cut off
+    finally:
+        watcher.done.set()
+        if controller.process.poll() is None:
+            stop_controller(controller)
+        if guard_pid:
+            os.kill(guard_pid, signal.SIGTERM)  # no serve is left to stop it
+            wait_until(lambda: running_guard(lock_path(tmp_path)) is None, 10, "guard stopped")
+        pool.shutdown(wait=True)
     assert_no_channel_left(settings)

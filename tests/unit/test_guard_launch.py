@@ -3,6 +3,8 @@ on a clean exit; the guard command does not double a running guard."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +89,19 @@ async def test_a_running_guard_is_reused_not_doubled(tmp_path: Path, spawned: li
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+async def test_a_controller_that_crashes_leaves_its_guard_running(
+    tmp_path: Path, spawned: list[int]
+) -> None:
+    with pytest.raises(RuntimeError, match="crash"):
+        async with guard_beside(tmp_path):
+            raise RuntimeError("crash")
+    try:
+        assert running_guard(lock_path(tmp_path)) == spawned[0]
+    finally:
+        os.kill(spawned[0], signal.SIGTERM)
+        wait_until(lambda: running_guard(lock_path(tmp_path)) is None, 10, "the guard stopped")
 
 
 async def test_a_guard_that_cannot_start_does_not_stop_serve(
