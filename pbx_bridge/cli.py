@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 
 from pbx_bridge import sandbox as sandbox_mod
-from pbx_bridge.app import serve as serve_app
 from pbx_bridge.asterisk.prompts import (
     LANGUAGE,
     SOUND_FOLDER,
@@ -23,6 +22,7 @@ from pbx_bridge.commands.bench import bench_command
 from pbx_bridge.commands.callbacks import callbacks
 from pbx_bridge.commands.common import cli_settings, fail, say
 from pbx_bridge.commands.faults import faults_command
+from pbx_bridge.commands.guard import guard_command, serve_with_guard
 from pbx_bridge.commands.replay import replay_command
 from pbx_bridge.commands.reports import report, stats
 from pbx_bridge.commands.store import calls, migrate, purge_numbers, reconcile, retag, users
@@ -51,7 +51,7 @@ def serve() -> None:
     configure_logging(settings.log_format, settings.log_level)
 
     try:
-        asyncio.run(serve_app(settings))
+        asyncio.run(serve_with_guard(settings))
     except StartupError as error:
         fail(f"cannot start: {error}")
 
@@ -272,5 +272,6 @@ for command in (
     replay_command,
     bench_command,
     faults_command,
+    guard_command,
 ):
     main.add_command(command)

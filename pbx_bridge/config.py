@@ -94,6 +94,19 @@ class Settings(BaseSettings):
     priority_silent: int = 1
     queue_context: str = "queue-112"
 
+    # The guard (`pbx-bridge guard`): a process beside the controller that moves the calls in
+    # our Stasis app to the queue when the controller stops answering (killed, frozen, stuck),
+    # and any call held longer than a screening can take. Its own ARI user (ari.conf).
+    guard_ari_username: str = "pbx-bridge-guard"
+    guard_ari_password: SecretStr | None = None
+    guard_with_serve: bool = True  # `serve` starts (or reuses) the guard and stops it on exit
+    guard_check_seconds: float = Field(default=1.0, gt=0)  # liveness checked this often
+    guard_misses_to_fail: int = Field(default=3, ge=1)  # unanswered checks in a row: failed
+    # The greeting, the 55 prompt and the closing message together (the sandbox's: 7.5 + 9.9 +
+    # 7.8 s) with a margin: a call held longer than listen + await_55 + this is moved even from
+    # a healthy controller (a stuck call task).
+    guard_prompts_seconds: float = Field(default=40.0, gt=0)
+
     # Asterisk's CDR file (cdr_custom.conf) for reconciliation; empty = the sandbox's.
     cdr_file: Path | None = None
     reconcile_interval_seconds: float = 30.0

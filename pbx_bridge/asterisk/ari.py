@@ -118,6 +118,13 @@ class AriClient:
             "POST", f"/channels/{channel_id}/variable", params={"variable": name, "value": value}
         )
 
+    async def get_variable(self, channel_id: str, name: str) -> str:
+        """A channel variable's value; AriError 404 when it is not set (or the channel gone)."""
+        result = await self.request(
+            "GET", f"/channels/{channel_id}/variable", params={"variable": name}
+        )
+        return str((result or {}).get("value", ""))
+
     async def continue_in_dialplan(
         self, channel_id: str, context: str, extension: str = "s", priority: int = 1
     ) -> None:

@@ -54,7 +54,18 @@ def base_values(settings: Settings) -> dict[str, str]:
         "MAIN_QUEUE": MAIN_QUEUE,
         "TALK_SILENCE_MS": str(settings.talk_silence_ms),
         "TALK_THRESHOLD": str(settings.talk_threshold),
+        "GUARD_ARI_USER": guard_ari_user(settings),
     }
+
+
+def guard_ari_user(settings: Settings) -> str:
+    """ari.conf's section for the guard's own user, when it has a password."""
+    if settings.guard_ari_password is None:
+        return "; none: set PBX_BRIDGE_GUARD_ARI_PASSWORD to give the guard its user"
+    return (
+        f"[{settings.guard_ari_username}]\ntype = user\nread_only = no\n"
+        f"password = {settings.guard_ari_password.get_secret_value()}"
+    )
 
 
 def render_text(template: str, values: dict[str, str], name: str) -> str:

@@ -38,6 +38,7 @@ def ensure_credentials() -> dict[str, str]:
         "PBX_BRIDGE_AMI_PASSWORD",
         "PBX_BRIDGE_API_TOKEN",
         "PBX_BRIDGE_SIP_SECRET",
+        "PBX_BRIDGE_GUARD_ARI_PASSWORD",
     )
     # An API token from before the 32-character minimum is replaced (serve would refuse it).
     if len(values.get("PBX_BRIDGE_API_TOKEN", "")) < MIN_API_TOKEN_LENGTH:

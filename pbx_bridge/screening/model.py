@@ -55,6 +55,9 @@ class QueueReason(StrEnum):
     ADOPTED = "adopted"  # state lost (controller restarted): on to the queue, normal priority
     COMMAND_FAILED = "command_failed"  # something failed while we held the call
     SHUTDOWN = "shutdown"  # the controller stopped while screening: handed back to the queue
+    # Moved by the guard (pbx_bridge/guard), never by the controller itself:
+    CONTROLLER_FAILED = "controller_failed"  # the controller stopped answering while it held it
+    HELD_TOO_LONG = "held_too_long"  # in our Stasis app longer than any screening takes
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,12 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
+async def live(_request: web.Request) -> web.Response:
+    """Liveness for the guard: answered by the event loop alone (no database, no Asterisk), so
+    it fails exactly when the loop does not run (the process frozen, stuck or gone)."""
+    return web.json_response({"status": "alive"})
+
+
 async def prometheus(_request: web.Request) -> web.Response:
     response = web.Response(body=generate_latest())
     response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
@@ -251,6 +257,7 @@ def build_web_app(health_checks: Health, parts: ApiParts) -> web.Application:
     app[queue.QUEUE] = queue.QueueControl(parts.ami, parts.takers)
     app[OPENAPI] = openapi_document(OPERATIONS, version("pbx-bridge"))
     app.router.add_get("/health", health)
+    app.router.add_get("/health/live", live)
     app.router.add_get("/metrics", prometheus)
     app.router.add_get("/openapi.json", openapi)
     console_routes.add_console_routes(app)

@@ -1,0 +1,1 @@
+"""The guard: a process beside the controller that keeps calls flowing when it fails."""
