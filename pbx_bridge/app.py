@@ -213,7 +213,6 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         writer = SpoolingWriter(
             calls,
             spool,
-            database_answers=database_ok,
             on_depth=metrics.SPOOLED_CALLS.set,
             on_failure=metrics.STORE_FAILURES.inc,
         )
