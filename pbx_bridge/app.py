@@ -27,7 +27,7 @@ from pbx_bridge.errors import StartupError
 from pbx_bridge.loop_lag import watch_loop_lag
 from pbx_bridge.queue import tracking
 from pbx_bridge.queue.resync import resync
-from pbx_bridge.reconcile.service import reconcile_file
+from pbx_bridge.reconcile.service import Reconciler
 from pbx_bridge.reports.service import report_zone
 from pbx_bridge.screening.model import Call
 from pbx_bridge.screening.outcome import judge_by
@@ -61,14 +61,19 @@ log = structlog.get_logger(__name__)
 async def reconcile_forever(
     settings: Settings, calls: CallRepository, controller: ScreeningController
 ) -> None:
-    """Now and every interval: calls Asterisk recorded that the store lacks get a record."""
+    """Now and every interval: calls Asterisk recorded that the store lacks get a record (each
+    round reads only the CDR lines written since the last)."""
     path = cdr_file(settings)
-    while True:
-        try:
-            await reconcile_file(path, calls, is_active=controller.holds)
-        except Exception:
-            log.exception("reconcile.failed", path=str(path))
-        await asyncio.sleep(settings.reconcile_interval_seconds)
+    reconciler = Reconciler(path, calls, is_active=controller.holds)
+    try:
+        while True:
+            try:
+                await reconciler.round()
+            except Exception:
+                log.exception("reconcile.failed", path=str(path))
+            await asyncio.sleep(settings.reconcile_interval_seconds)
+    finally:
+        reconciler.close()
 
 
 def follow_queue_events(ami: AmiClient, controller: ScreeningController) -> None:
