@@ -27,6 +27,7 @@ from pbx_bridge.errors import StartupError
 from pbx_bridge.loop_lag import watch_loop_lag
 from pbx_bridge.queue import tracking
 from pbx_bridge.queue.resync import resync
+from pbx_bridge.queue.watch import QueueWatch
 from pbx_bridge.reconcile.service import Reconciler
 from pbx_bridge.reports.service import report_zone
 from pbx_bridge.screening.model import Call
@@ -257,7 +258,8 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         web_app = build_web_app(health, parts)
         runner = await start_web(web_app, settings)
         stack.push_async_callback(runner.cleanup)
-        yield Running(controller, calls, writer, dispatch, parts.privacy, events, spool)
+        watch = QueueWatch(ami, takers, publish=events.publish, logins=lambda: ami.logins)
+        yield Running(controller, calls, writer, dispatch, parts.privacy, events, spool, watch)
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,7 @@ class Running:
     privacy: PrivacyRepository
     events: EventBus  # `events.publish(kind, data)` feeds /api/events
     spool: CallSpool  # the writer's; the retention purge blanks old numbers in it too
+    queue_watch: QueueWatch
 
 
 async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
@@ -310,6 +313,9 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
                     name="retention",
                 ),
                 group.create_task(watch_loop_lag(), name="loop-lag"),
+                group.create_task(
+                    parts.queue_watch.run_forever(settings.queue_watch_seconds), name="queue-watch"
+                ),
             ]
             await stop.wait()
             for task in tasks:

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     priority_speech: int = 5
     priority_silent: int = 1
     queue_context: str = "queue-112"
+    # How often app_queue's status is read: queue gauges, the "no call taker ready" alert, and
+    # call takers put back if app_queue comes back without its members.
+    queue_watch_seconds: float = Field(default=5.0, gt=0)
 
     # Asterisk's CDR file (cdr_custom.conf) for reconciliation; empty = the sandbox's.
     cdr_file: Path | None = None
