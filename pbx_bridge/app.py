@@ -27,7 +27,8 @@ from pbx_bridge.dispatch.services import DispatchService
 from pbx_bridge.errors import StartupError
 from pbx_bridge.loop_lag import watch_loop_lag
 from pbx_bridge.queue.follow import follow_queue_events
-from pbx_bridge.reconcile.service import reconcile_file
+from pbx_bridge.queue.watch import QueueWatch
+from pbx_bridge.reconcile.service import Reconciler
 from pbx_bridge.reports.service import report_zone
 from pbx_bridge.screening.model import Call, QueueReason
 from pbx_bridge.screening.outcome import judge_by
@@ -61,14 +62,19 @@ log = structlog.get_logger(__name__)
 async def reconcile_forever(
     settings: Settings, calls: CallRepository, controller: ScreeningController
 ) -> None:
-    """Now and every interval: calls Asterisk recorded that the store lacks get a record."""
+    """Now and every interval: calls Asterisk recorded that the store lacks get a record (each
+    round reads only the CDR lines written since the last)."""
     path = cdr_file(settings)
-    while True:
-        try:
-            await reconcile_file(path, calls, is_active=controller.holds)
-        except Exception:
-            log.exception("reconcile.failed", path=str(path))
-        await asyncio.sleep(settings.reconcile_interval_seconds)
+    reconciler = Reconciler(path, calls, is_active=controller.holds)
+    try:
+        while True:
+            try:
+                await reconciler.round()
+            except Exception:
+                log.exception("reconcile.failed", path=str(path))
+            await asyncio.sleep(settings.reconcile_interval_seconds)
+    finally:
+        reconciler.close()
 
 
 async def purge_numbers_daily(
@@ -192,7 +198,6 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         writer = SpoolingWriter(
             calls,
             spool,
-            database_answers=database_ok,
             on_depth=metrics.SPOOLED_CALLS.set,
             on_failure=metrics.STORE_FAILURES.inc,
         )
@@ -233,7 +238,8 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         web_app = build_web_app(health, parts)
         runner = await start_web(web_app, settings)
         stack.push_async_callback(runner.cleanup)
-        yield Running(controller, calls, writer, dispatch, parts.privacy, events, spool, ami)
+        watch = QueueWatch(ami, takers, publish=events.publish, logins=lambda: ami.logins)
+        yield Running(controller, calls, writer, dispatch, parts.privacy, events, spool, ami, watch)
 
 
 @dataclass(frozen=True)
@@ -246,6 +252,7 @@ class Running:
     events: EventBus  # `events.publish(kind, data)` feeds /api/events
     spool: CallSpool  # the writer's; the retention purge blanks old numbers in it too
     ami: AmiClient
+    queue_watch: QueueWatch
 
 
 # On SIGTERM/SIGINT, how long the calls still held in Stasis have to reach the queue.
@@ -298,6 +305,9 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
                     name="retention",
                 ),
                 group.create_task(watch_loop_lag(), name="loop-lag"),
+                group.create_task(
+                    parts.queue_watch.run_forever(settings.queue_watch_seconds), name="queue-watch"
+                ),
             ]
             await stop.wait()
             # Calls still screened would otherwise wait in Stasis for a controller that is

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     priority_speech: int = 5
     priority_silent: int = 1
     queue_context: str = "queue-112"
+    # How often app_queue's status is read: queue gauges, the "no call taker ready" alert, and
+    # call takers put back if app_queue comes back without its members.
+    queue_watch_seconds: float = Field(default=5.0, gt=0)
 
     # The guard (`pbx-bridge guard`): a process beside the controller that moves the calls in
     # our Stasis app to the queue when the controller stops answering (killed, frozen, stuck),

@@ -25,3 +25,17 @@ AUTH_FAILURES = Counter(
 AUTH_THROTTLED = Counter(
     "pbx_bridge_auth_throttled_total", "API requests refused (429) after too many failed tokens"
 )
+QUEUE_CALLERS = Gauge("pbx_bridge_queue_callers", "Callers waiting in the 112 queue")
+QUEUE_LONGEST_WAIT = Gauge(
+    "pbx_bridge_queue_longest_wait_seconds", "How long the longest-waiting caller has waited"
+)
+QUEUE_TAKERS = Gauge(
+    "pbx_bridge_queue_takers", "Call takers and supervisors by their queue state", ["state"]
+)
+QUEUE_UNATTENDED = Gauge(
+    "pbx_bridge_queue_unattended", "1 while callers wait and no call taker is ready to answer"
+)
+QUEUE_MEMBERS_RESTORED = Counter(
+    "pbx_bridge_queue_members_restored_total",
+    "Call takers put back in the queue after app_queue came back without its members",
+)

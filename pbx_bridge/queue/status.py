@@ -55,6 +55,10 @@ class MemberView:
     reason: str
     calls_taken: int
     last_call: int  # epoch seconds, 0 if none
+    # app_queue's pause flag and reason, also while in a call or unavailable (`state` shows
+    # the call then): what to re-apply if app_queue forgets its members.
+    paused: bool = False
+    paused_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,13 @@ def snapshot(events: Iterable[Mapping[str, Any]], takers: Sequence[Taker]) -> Qu
         state, reason = _member_state(member)
         views.append(
             MemberView(
-                taker, state, reason, _int(member.get("CallsTaken")), _int(member.get("LastCall"))
+                taker,
+                state,
+                reason,
+                _int(member.get("CallsTaken")),
+                _int(member.get("LastCall")),
+                paused=str(member.get("Paused", "0")) == "1",
+                paused_reason=str(member.get("PausedReason", "")),
             )
         )
     callers.sort(key=lambda c: c.position)

@@ -6,6 +6,7 @@ Pure: parsing and the mapping to a Call. The file is read by the service.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,9 +17,17 @@ from pbx_bridge.screening.wire import FALLBACK, parse_userfield
 
 COLUMNS = (
     "uniqueid", "linkedid", "src", "clid", "start", "answer", "end",
-    "disposition", "lastapp", "dcontext", "channel", "userfield",
+    "disposition", "lastapp", "dcontext", "channel", "userfield", "dstchannel",
 )  # fmt: skip
+# Lines written before dstchannel was mapped have the first twelve columns only.
+OLD_COLUMNS = COLUMNS[:12]
 TRUNK_CONTEXTS = frozenset({"from-trunk", "queue-112"})
+# A leg to a call taker: "ANSWERED" with the taker's channel (with unanswered = yes, a ring
+# nobody answered is its own leg, "NO ANSWER"). A leg without a dstchannel is "ANSWERED"
+# when only we answered the caller.
+TAKER_ANSWERED = "ANSWERED"
+# chan_pjsip names a channel <endpoint>-<8 hex digits>; the endpoint is the taker's id.
+_TAKER_CHANNEL = re.compile(r"PJSIP/([A-Za-z0-9][A-Za-z0-9-]{0,39})-[0-9a-f]{8}")
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,14 @@ class CdrLeg:
     lastapp: str
     dcontext: str
     userfield: str
+    agent: str = ""  # the call taker who answered, from a leg's dstchannel
+    agent_leg_start: datetime | None = None  # when that leg began (the ring, at the latest)
+
+
+def taker_from_channel(channel: str) -> str:
+    """The call taker's id from their channel's name ("PJSIP/ct-01-0000000a"), or ""."""
+    match = _TAKER_CHANNEL.fullmatch(channel)
+    return match.group(1) if match else ""
 
 
 def _epoch(value: str) -> datetime | None:
@@ -59,11 +76,12 @@ ROW_ERRORS = (csv.Error, ValueError, OverflowError, OSError)
 
 
 def _leg(line: str) -> CdrLeg | None:
-    """The caller leg of one line, None for a leg that is not a caller's, BadRow if malformed."""
+    """The caller leg of one line, None for a leg that is not a caller's, BadRow if malformed.
+    Lines written before dstchannel was mapped have its first twelve columns only."""
     (row,) = csv.reader([line])
-    if len(row) != len(COLUMNS):
+    if len(row) not in (len(COLUMNS), len(OLD_COLUMNS)):
         raise BadRow(f"{len(row)} fields, not {len(COLUMNS)}")
-    fields = dict(zip(COLUMNS, row, strict=True))
+    fields = dict(zip(COLUMNS, row, strict=False))
     if fields["dcontext"] not in TRUNK_CONTEXTS:
         return None
     start, end = _epoch(fields["start"]), _epoch(fields["end"])
@@ -71,6 +89,8 @@ def _leg(line: str) -> CdrLeg | None:
         raise BadRow("no start or end time")
     if not fields["uniqueid"] or any("\x00" in value for value in row):
         raise BadRow("no uniqueid, or a NUL")
+    answered = fields["disposition"] == TAKER_ANSWERED
+    agent = taker_from_channel(fields.get("dstchannel", "")) if answered else ""
     return CdrLeg(
         uniqueid=fields["uniqueid"],
         src=fields["src"].strip(),  # the retention purge blanks it with spaces
@@ -81,6 +101,8 @@ def _leg(line: str) -> CdrLeg | None:
         lastapp=fields["lastapp"],
         dcontext=fields["dcontext"],
         userfield=fields["userfield"],
+        agent=agent,
+        agent_leg_start=start if agent else None,
     )
 
 
@@ -121,6 +143,8 @@ def merge_legs(legs: Iterable[CdrLeg]) -> dict[str, CdrLeg]:
             continue
         answers = [a for a in (seen.answer, leg.answer) if a is not None]
         latest = leg if leg.end >= seen.end else seen
+        taken = [x for x in (seen, leg) if x.agent and x.agent_leg_start is not None]
+        first_taken = min(taken, key=lambda x: x.agent_leg_start or x.start, default=None)
         merged[leg.uniqueid] = CdrLeg(
             uniqueid=leg.uniqueid,
             src=seen.src or leg.src,
@@ -131,6 +155,8 @@ def merge_legs(legs: Iterable[CdrLeg]) -> dict[str, CdrLeg]:
             lastapp=latest.lastapp,
             dcontext=latest.dcontext,
             userfield=seen.userfield or leg.userfield,
+            agent=first_taken.agent if first_taken else "",
+            agent_leg_start=first_taken.agent_leg_start if first_taken else None,
         )
     return merged
 
@@ -148,6 +174,11 @@ def _screening_entries(leg: CdrLeg, at: datetime) -> list[TimelineEntry]:
         entries.append(TimelineEntry(at, kind.SPEECH, "cdr"))
     if reason or leg.lastapp == "Queue":
         entries.append(TimelineEntry(at, kind.QUEUED, reason or "dialplan"))
+    if leg.agent and leg.agent_leg_start is not None:
+        # The CDR says who answered, not when (its times are the caller's): the entry stands
+        # at the start of the taker's leg and the record's connected_at stays unknown, so the
+        # answer-time statistics never count a guess.
+        entries.append(TimelineEntry(max(at, leg.agent_leg_start), kind.AGENT_CONNECTED, leg.agent))
     return entries
 
 
@@ -173,5 +204,6 @@ def to_call(leg: CdrLeg) -> Call:
         cannot_speak=reason == QueueReason.PRESSED_55,
         silent=reason == QueueReason.SILENT,
         queue_reason=QueueReason(reason) if reason in set(QueueReason) else None,
+        agent=leg.agent if leg.answer is not None else "",
         timeline=tuple(timeline),
     )

@@ -72,7 +72,7 @@ def purge_jsonl(path: Path, cutoff: datetime) -> int:
 
 
 # --- Asterisk's CDR: cdr_custom.conf quotes every field ("..."), a quote inside doubled.
-CDR_FIELDS = 12
+CDR_FIELDS = 12  # at least: later mappings add fields at the end (dstchannel)
 CDR_SRC, CDR_CLID, CDR_START = 2, 3, 4
 
 
@@ -118,7 +118,7 @@ def purge_cdr(path: Path, cutoff: datetime) -> int:
         offset = 0
         for line in iter(file.readline, b""):
             spans = _field_spans(line)
-            if spans is not None and len(spans) == CDR_FIELDS:
+            if spans is not None and len(spans) >= CDR_FIELDS:
                 start = line[slice(*spans[CDR_START])]
                 try:
                     old = 0 < float(start) < limit

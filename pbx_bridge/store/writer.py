@@ -2,33 +2,72 @@
 
 `save` writes through to the database while nothing is spooled; when the write fails, or while
 older records still wait, the call goes to the end of the spool so records reach the database
-in the order they ended. `drain` writes the spool back, oldest first, and stops at the first
-failure while the database is down. Saving is a merge by call id, so a record written again
+in the order they ended. Saves of one call run one after the other, so a newer version never
+overtakes an older one that is on its way to the spool. `drain` writes the spool back, oldest
+first, and stops at the first failure while the database is down; `drain_forever` then waits
+longer each time (capped, jittered). Saving is a merge by call id, so a record written again
 (after a crash between the database write and the spool's update) is still stored once.
+
+Only an error about the record itself (an integrity or data error) is a refusal. Anything else
+("database is locked", a lock timeout, a refused connection, no answer in time) means the
+database is down for now: the record waits, however long that takes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import random
+from collections import Counter
+from collections.abc import Callable
 from enum import Enum
+from typing import Protocol
 
 import structlog
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from pbx_bridge.screening.model import Call
-from pbx_bridge.store.repository import CallRepository
 from pbx_bridge.store.spool import CallSpool
 
 log = structlog.get_logger(__name__)
 
 SAVE_TIMEOUT_SECONDS = 10.0
 DRAIN_BATCH = 50
+MAX_RETRY_SECONDS = 60.0
+_REFUSED_SQLSTATE_CLASSES = frozenset({"22", "23"})
+
+
+class CallStore(Protocol):
+    async def save(self, call: Call) -> None: ...
 
 
 class _Outcome(Enum):
     WRITTEN = "written"
-    DOWN = "down"  # the database does not answer: stop, keep the order, retry later
-    REFUSED = "refused"  # the database answers but refuses this record, twice
+    DOWN = "down"  # the database cannot take anything now: stop, keep the order, retry later
+    REFUSED = "refused"  # the database refuses this record, twice
+
+
+def is_refusal(error: BaseException) -> bool:
+    """True when the error is about the record (retrying it later cannot help); False when the
+    database is down, busy or unreachable (retrying later will)."""
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate:
+        # PostgreSQL (asyncpg hands SQLAlchemy a generic error): class 22 is a data exception,
+        # 23 an integrity constraint; 08 connection, 40 rollback, 55P03 lock timeout, 57
+        # shutdown, 42 a schema not migrated yet are all for later.
+        return sqlstate[:2] in _REFUSED_SQLSTATE_CLASSES
+    if isinstance(error, IntegrityError | DataError):
+        return True
+    if isinstance(error, StatementError) and not isinstance(error, DBAPIError):
+        return True  # a value could not even be sent: the driver refused it
+    # A value the record cannot be made from (OSError, TimeoutError included, is the I/O).
+    return isinstance(error, ValueError | TypeError)
+
+
+def retry_delay(previous: float | None, base: float, *, cap: float = MAX_RETRY_SECONDS) -> float:
+    """The wait before the next try while the database is down: doubled each time from `base`,
+    at most `cap`, jittered so that restarted controllers do not retry in step."""
+    doubled = base if previous is None else min(previous * 2, cap)
+    return max(base, doubled * random.uniform(0.8, 1.0))  # noqa: S311 - jitter, not secrecy
 
 
 def _reason(error: BaseException) -> str:
@@ -39,19 +78,20 @@ def _reason(error: BaseException) -> str:
 class SpoolingWriter:
     def __init__(
         self,
-        calls: CallRepository,
+        calls: CallStore,
         spool: CallSpool,
         *,
-        database_answers: Callable[[], Awaitable[bool]],
         on_depth: Callable[[int], None] = lambda _depth: None,
         on_failure: Callable[[], None] = lambda: None,
     ) -> None:
         self._calls = calls
         self._spool = spool
-        self._database_answers = database_answers
         self._on_depth = on_depth
         self._on_failure = on_failure
         self._draining = asyncio.Lock()
+        self._saving: dict[str, asyncio.Lock] = {}
+        self._savers: Counter[str] = Counter()
+        self.database_down = False  # the last drain stopped because the database was down
         on_depth(spool.depth)
 
     @property
@@ -63,6 +103,18 @@ class SpoolingWriter:
 
     async def save(self, call: Call) -> None:
         """Store the call, now or later; never raises."""
+        key = call.channel_id
+        lock = self._saving.setdefault(key, asyncio.Lock())
+        self._savers[key] += 1
+        try:
+            async with lock:
+                await self._save(call)
+        finally:
+            self._savers[key] -= 1
+            if not self._savers[key]:
+                del self._savers[key], self._saving[key]
+
+    async def _save(self, call: Call) -> None:
         if self._spool.depth == 0:
             try:
                 await self._write(call)
@@ -90,8 +142,9 @@ class SpoolingWriter:
     async def drain(self) -> int:
         """Write spooled records, oldest first, until the spool is empty or the database fails.
 
-        Returns how many were written. A record that fails while the database answers is tried
-        once more, then set aside (spool.rejected_path) so it cannot hold back the others.
+        Returns how many were written. A record the database refuses is tried once more (a
+        refusal can be a race, e.g. with reconciliation inserting the same call), then set
+        aside (spool.rejected_path) so it cannot hold back the others.
         """
         written = 0
         async with self._draining:
@@ -115,6 +168,7 @@ class SpoolingWriter:
                 await self._spool.remove_oldest(done)
                 written += done
                 self._on_depth(self._spool.depth)
+            self.database_down = down
         if written:
             log.info("spool.drained", written=written, left=self._spool.depth)
         return written
@@ -124,7 +178,7 @@ class SpoolingWriter:
             try:
                 await self._write(call)
             except Exception as error:
-                if not await self._database_answers():
+                if not is_refusal(error):
                     log.info("spool.database_down", left=self._spool.depth, error=_reason(error))
                     return _Outcome.DOWN
                 if attempt == 1:
@@ -137,11 +191,18 @@ class SpoolingWriter:
         return _Outcome.REFUSED
 
     async def drain_forever(self, interval: float) -> None:
-        """Drain now and every `interval` seconds (owned by the composition root's TaskGroup)."""
+        """Drain now and every `interval` seconds, backing off while the database is down
+        (owned by the composition root's TaskGroup)."""
+        delay: float | None = None
         while True:
             if self._spool.depth:
                 try:
                     await self.drain()
                 except Exception:
                     log.exception("spool.drain_failed")
-            await asyncio.sleep(interval)
+                    self.database_down = True
+            if self._spool.depth and self.database_down:
+                delay = retry_delay(delay, interval)
+            else:
+                delay = None
+            await asyncio.sleep(interval if delay is None else delay)

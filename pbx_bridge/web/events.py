@@ -7,7 +7,9 @@ The web console reads these kinds (README, "Web console"): `call.connected` {cal
 (the call taker's SIP id), optionally arrived_at, queue_reason, cannot_speak, caller_number},
 published when a call taker answers; `call.ended` {call_id, agent}, once the record is written;
 `call.closed`, `incident.*` and `handoff.*` from the dispatch use cases; and `taker.state`
-{taker_id, state, reason, by} when a call taker's queue state is changed through the API.
+{taker_id, state, reason, by} when a call taker's queue state is changed through the API;
+`queue.unattended` {callers, longest_wait_seconds} when callers wait and no call taker is ready,
+and `queue.attended` when that is over (queue/watch.py).
 """
 
 from __future__ import annotations

@@ -40,6 +40,12 @@ def unavailable(reason: str) -> None:
     )
 
 
+def forget_astdb(settings: Settings) -> None:
+    """Asterisk's own database (queue members, registrations) gone, as on a new machine.
+    Only while the sandbox is down."""
+    (sandbox.instance_dir(settings) / "db" / "astdb.sqlite3").unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="session")
 def settings() -> Iterator[Settings]:
     """The sandbox, up for the whole session (freshly rendered) and down at its end."""
@@ -52,6 +58,9 @@ def settings() -> Iterator[Settings]:
     current = load_settings()
     try:
         sandbox.down(current)
+        # app_queue keeps its members in astdb (persistentmembers): a session starts with the
+        # queue empty, whatever an earlier, interrupted run left logged in.
+        forget_astdb(current)
         sandbox.up(current, progress=sandbox.stderr_progress)
     except (sandbox.SandboxError, OSError, subprocess.CalledProcessError) as error:
         unavailable(f"the Asterisk sandbox could not start: {error}")

@@ -181,3 +181,12 @@ def test_asterisk_writes_no_queue_log() -> None:
     lines = (asterisk_config_dir() / "logger.conf").read_text().splitlines()
     settings = [line.replace(" ", "") for line in lines if not line.startswith(";")]
     assert "queue_log=no" in settings
+
+
+def test_cdr_lines_with_the_dstchannel_column_are_purged_too(tmp_path: Path) -> None:
+    path = tmp_path / "pbx-bridge-cdr.csv"
+    line = cdr_line("1.1", OLD).rstrip("\n") + ',"PJSIP/ct-01-00000001"\n'
+    path.write_text(line)
+    assert purge_cdr(path, NOW - timedelta(days=90)) == 1
+    assert NUMBER not in path.read_text()
+    assert path.read_text().endswith(',"PJSIP/ct-01-00000001"\n')

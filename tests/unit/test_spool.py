@@ -63,14 +63,8 @@ async def test_sqlite_that_cannot_be_opened_spools_until_it_can(tmp_path: Path) 
     engine = make_engine(f"sqlite+aiosqlite:///{database}")
     repo = CallRepository(engine, judge_by(Thresholds()))
 
-    async def answers() -> bool:
-        return database.parent.exists()
-
     writer = SpoolingWriter(
-        repo,
-        await CallSpool.open(tmp_path / "spool.jsonl"),
-        database_answers=answers,
-        on_depth=metrics.SPOOLED_CALLS.set,
+        repo, await CallSpool.open(tmp_path / "spool.jsonl"), on_depth=metrics.SPOOLED_CALLS.set
     )
     await writer.save(call("a"))
     await writer.save(call("b"))
@@ -90,12 +84,7 @@ async def test_when_database_and_disk_both_fail_save_still_does_not_raise(tmp_pa
     spool = await CallSpool.open(spool_path)
     spool_path.mkdir()  # appending to it now fails
 
-    async def answers() -> bool:
-        return False
-
-    writer = SpoolingWriter(
-        CallRepository(engine, judge_by(Thresholds())), spool, database_answers=answers
-    )
+    writer = SpoolingWriter(CallRepository(engine, judge_by(Thresholds())), spool)
     await writer.save(call("a"))  # logged as lost; the caller's call task goes on
     assert writer.spooled == 0
     await engine.dispose()

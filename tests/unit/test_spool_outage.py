@@ -65,13 +65,8 @@ async def answers(engine: AsyncEngine) -> bool:
 
 
 async def writer_for(engine: AsyncEngine, spool_file: Path) -> SpoolingWriter:
-    async def database_answers() -> bool:
-        return await answers(engine)
-
     return SpoolingWriter(
-        CallRepository(engine, judge_by(Thresholds())),
-        await CallSpool.open(spool_file),
-        database_answers=database_answers,
+        CallRepository(engine, judge_by(Thresholds())), await CallSpool.open(spool_file)
     )
 
 
@@ -178,12 +173,7 @@ async def test_a_record_the_database_refuses_is_set_aside_and_the_rest_go_on(
     for call in (ended("first", 0), refused, ended("last", 2)):
         await spool.append(call)
 
-    async def database_answers() -> bool:
-        return True
-
-    writer = SpoolingWriter(
-        CallRepository(engine, judge_by(Thresholds())), spool, database_answers=database_answers
-    )
+    writer = SpoolingWriter(CallRepository(engine, judge_by(Thresholds())), spool)
     assert await writer.drain() == 2
     assert set(await stored(engine)) == {"first", "last"}
     assert writer.spooled == 0
