@@ -15,7 +15,7 @@ class FaultRow:
     calls: int  # placed by SIPp
     answered: int  # by a call taker, as the records say
     cut_off: int  # SIPp calls that failed: the PBX ended or broke the caller's call
-    longest_in_stasis: float  # seconds, from the later of the fault and the caller's arrival
+    longest_in_stasis: float  # seconds a caller was left in Stasis by the fault (watch.py)
     recorded: int  # placed calls with a record in the store
     note: str = ""
 
@@ -47,9 +47,13 @@ def markdown(rows: list[FaultRow], command: str, when: str, machine: str) -> str
         "# Reliability: faults against the real sandbox",
         "",
         f"Made by `{command}` on {when} ({machine}). Each fault runs on a freshly started sandbox",
-        "(Asterisk 22) with its own controller, SIPp callers who talk and stay on the line, and",
-        "SIPp call takers who answer. Measured from outside the controller: the channels in the",
-        "Stasis app (ARI, every 0.25 s), SIPp's own verdict per call, and the store's records.",
+        "(Asterisk 22) with its own controller, SIPp callers who stay on the line (every other one",
+        "silent, held in screening), and SIPp call takers who answer. Measured from outside the",
+        "controller: the channels in the Stasis app (ARI, every 0.25 s), SIPp's own record of who",
+        "hung up, and the store's records. 'Longest in Stasis' is the longest a caller was left",
+        "there by the fault: a talking caller's time there after the fault (or its arrival), a",
+        "silent caller's time beyond a healthy screening (greeting, listening, the 55 prompt and",
+        "the wait for 55).",
         "",
         (
             f"Target for every row: 0 lost, 0 cut off, nobody in Stasis more than "

@@ -1,5 +1,6 @@
 """Each fault against the real sandbox: a fresh Asterisk, a controller of its own, SIPp call
-takers who answer and SIPp callers who talk; the fault strikes while they are on the line.
+takers who answer and SIPp callers, half of them talking, half silent (held in screening); the
+fault strikes while they are on the line.
 
 What a row says is measured from outside the controller: the Stasis app's channels (ARI), SIPp's
 own record of who hung up, and the store's records once the controller is healthy again.
@@ -33,6 +34,8 @@ from pbx_bridge.sipp.runner import SippResult, free_port, random_caller, run_sce
 from pbx_bridge.sipp.takers import TakerPhone
 
 Say = Callable[[str], None]
+# The greeting and the 55 prompt, with a margin: the shipped prompts last about 17 s together.
+PROMPTS_SECONDS = 20.0
 
 
 class FaultError(RuntimeError):
@@ -41,7 +44,8 @@ class FaultError(RuntimeError):
 
 @dataclass(frozen=True)
 class FaultPlan:
-    callers: int = 12  # talking callers, each on the line `talk_seconds`
+    callers: int = 12  # each on the line `talk_seconds`: every other one silent, so calls are
+    # held in screening (about 30 s) when the fault strikes, the others talk and queue at once
     spread_seconds: float = 12.0  # their arrivals, spread evenly
     talk_seconds: float = 40.0
     fault_after: float = 5.0  # after the first caller
@@ -281,13 +285,17 @@ def measure(
         watch = stack.enter_context(StasisWatch(settings, settings.ari_app))
         pool = stack.enter_context(ThreadPoolExecutor(plan.callers))
         calls: dict[str, Future[SippResult]] = {}
+        silent: set[str] = set()
         gap = plan.spread_seconds / max(plan.callers - 1, 1)
 
         def place_callers() -> None:
-            for _ in range(plan.callers):
+            for index in range(plan.callers):
                 number = random_caller()
+                scenario = "silent" if index % 2 else "talk"
+                if index % 2:
+                    silent.add(number)
                 calls[number] = pool.submit(
-                    run_scenario, settings, "talk", seconds=plan.talk_seconds, caller=number,
+                    run_scenario, settings, scenario, seconds=plan.talk_seconds, caller=number,
                     timeout=plan.talk_seconds + 120,
                 )  # fmt: skip
                 time.sleep(gap)
@@ -303,7 +311,10 @@ def measure(
         run.controller.wait_healthy()
         numbers = set(results)
         records = _records_within(run.controller, numbers, plan.settle_seconds)
-        longest = watch.longest_after(run.fault_at, numbers)
+        # A healthy controller screens a silent caller for the greeting, the listening time,
+        # the 55 prompt and the wait for 55 (about 32 s with the shipped prompts).
+        screening = settings.listen_seconds + settings.await_55_seconds + PROMPTS_SECONDS
+        longest = watch.longest_stranded(run.fault_at, numbers - silent, silent, screening)
     cut_off = sum(
         1
         for result in results.values()

@@ -81,16 +81,22 @@ class StasisWatch:
                 if stretch.left is None and number not in in_stasis:
                     stretch.left = now
 
-    def longest_after(self, fault_at: float, numbers: set[str]) -> float:
-        """The longest time one of these callers spent in Stasis counted from the later of the
-        fault and their arrival (still there: counted to now)."""
+    def longest_stranded(
+        self, fault_at: float, talkers: set[str], silent: set[str], silent_screening: float
+    ) -> float:
+        """The longest a caller was left in Stasis by the fault, in seconds.
+
+        A talking caller leaves Stasis within seconds of speaking: all its time there after the
+        later of the fault and its arrival counts. A silent caller is screened for
+        `silent_screening` seconds by a healthy controller: only what it stayed beyond that
+        counts (a frozen controller without a guard keeps it 30 s longer)."""
         now = time.monotonic()
         longest = 0.0
         with self._lock:
-            for number in numbers:
-                stretch = self._stretches.get(number)
-                if stretch is None:
-                    continue
+            for number, stretch in self._stretches.items():
                 end = stretch.left if stretch.left is not None else now
-                longest = max(longest, end - max(stretch.entered, fault_at))
-        return longest
+                if number in talkers:
+                    longest = max(longest, end - max(stretch.entered, fault_at))
+                elif number in silent:
+                    longest = max(longest, end - stretch.entered - silent_screening)
+        return max(longest, 0.0)
