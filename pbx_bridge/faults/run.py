@@ -29,6 +29,7 @@ from pbx_bridge import sandbox
 from pbx_bridge.config import Settings
 from pbx_bridge.faults.report import FaultRow
 from pbx_bridge.faults.watch import StasisWatch
+from pbx_bridge.logging import mask_number
 from pbx_bridge.replay.load import stop
 from pbx_bridge.sipp.runner import SippResult, free_port, random_caller, run_scenario
 from pbx_bridge.sipp.takers import TakerPhone
@@ -315,6 +316,17 @@ def measure(
         # the 55 prompt and the wait for 55 (about 32 s with the shipped prompts).
         screening = settings.listen_seconds + settings.await_55_seconds + PROMPTS_SECONDS
         longest = watch.longest_stranded(run.fault_at, numbers - silent, silent, screening)
+    for number in sorted(numbers - set(records)):  # what a lost call looked like to its caller
+        timing = results[number].calls[0] if results[number].calls else None
+        run.notes.append(
+            f"lost {mask_number(number)}: "
+            + (
+                f"INVITE {timing.invite_sent:%H:%M:%S.%f}, answered {timing.answered is not None}, "
+                f"caller's BYE {timing.bye_sent is not None}"
+                if timing
+                else "SIPp saw no call"
+            )
+        )
     cut_off = sum(
         1
         for result in results.values()
