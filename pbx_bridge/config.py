@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     guard_with_serve: bool = True  # `serve` starts (or reuses) the guard and stops it on exit
     guard_check_seconds: float = Field(default=1.0, gt=0)  # liveness checked this often
     guard_misses_to_fail: int = Field(default=3, ge=1)  # unanswered checks in a row: failed
+    # The guard's own /metrics (moves, checks, failed), on api_host; 0: not served.
+    guard_metrics_port: int = Field(default=8082, ge=0, le=65535)
     # The greeting, the 55 prompt and the closing message together (the sandbox's: 7.5 + 9.9 +
     # 7.8 s) with a margin: a call held longer than listen + await_55 + this is moved even from
     # a healthy controller (a stuck call task).

@@ -22,9 +22,14 @@ class Offered:
     sending_seconds: float  # from the first INVITE to the last, scaled to `count` intervals
 
 
+def numbers_prefix(tag: str) -> str:
+    """Every caller number of a run with this tag starts with it."""
+    return f"0898{tag}"
+
+
 def _callers_csv(count: int, hold_ms: int, tag: str) -> str:
     lines = ["SEQUENTIAL"]
-    lines += [f"0898{tag}{index:06d};;{hold_ms};0;0;" for index in range(count)]
+    lines += [f"{numbers_prefix(tag)}{index:06d};;{hold_ms};0;0;" for index in range(count)]
     return "\n".join(lines) + "\n"
 
 

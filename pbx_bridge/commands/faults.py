@@ -33,13 +33,20 @@ from pbx_bridge.sandbox import SandboxError
     help="Talking callers on the line during each fault.",
 )
 @click.option(
+    "--surge-rate",
+    type=click.FloatRange(min=1, max=1000),
+    default=FaultPlan().surge_rate,
+    show_default=True,
+    help="The surge's calls/s: twice the SER of S in BENCHMARKS.md on this machine.",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=Path("RELIABILITY.md"),
     show_default=True,
     help="Where the table goes.",
 )
-def faults_command(names: tuple[str, ...], callers: int, out: Path) -> None:
+def faults_command(names: tuple[str, ...], callers: int, surge_rate: float, out: Path) -> None:
     """Run each fault against the real sandbox (a fresh Asterisk each, a controller of its own,
     SIPp call takers and talking SIPp callers) and write the table: calls, answered, cut off,
     longest in Stasis after the fault, recorded, lost. About 2 minutes a fault.
@@ -51,7 +58,7 @@ def faults_command(names: tuple[str, ...], callers: int, out: Path) -> None:
         chosen = [fault_named(name) for name in names] if names else list(FAULTS)
     except FaultError as error:
         fail(str(error))
-    plan = FaultPlan(callers=callers)
+    plan = FaultPlan(callers=callers, surge_rate=surge_rate)
     command = os.environ.get("FAULTS_COMMAND") or "pbx-bridge " + shlex.join(sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="pbx-bridge-faults-") as work:
         try:

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 # The target of every row: nobody lost, nobody cut off, nobody left in Stasis (silence) longer
 # than this after the fault (or after their own arrival, when they arrived during it).
 MAX_STASIS_AFTER_FAULT_SECONDS = 10.0
+# After a surge: answer times as calm as before it within this long after it ends.
+MAX_BACK_TO_NORMAL_SECONDS = 10.0
+NOT_MEASURED = -1.0  # back_to_normal of a fault that is not a surge
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,8 @@ class FaultRow:
     longest_in_stasis: float  # seconds a caller was left in Stasis by the fault (watch.py)
     recorded: int  # placed calls with a record in the store
     note: str = ""
+    # Seconds after a surge until answers were as fast as before it; None: not in the probing.
+    back_to_normal: float | None = NOT_MEASURED
 
     @property
     def lost(self) -> int:
@@ -29,7 +34,20 @@ class FaultRow:
             self.lost == 0
             and self.cut_off == 0
             and self.longest_in_stasis <= MAX_STASIS_AFTER_FAULT_SECONDS
+            and self._recovered()
         )
+
+    def _recovered(self) -> bool:
+        if self.back_to_normal == NOT_MEASURED:
+            return True
+        return self.back_to_normal is not None and self.back_to_normal <= MAX_BACK_TO_NORMAL_SECONDS
+
+    def back_to_normal_text(self) -> str:
+        if self.back_to_normal == NOT_MEASURED:
+            return "-"
+        if self.back_to_normal is None:
+            return "not within the probing"
+        return f"{self.back_to_normal:.0f} s"
 
     def misses(self) -> list[str]:
         missed = []
@@ -39,6 +57,8 @@ class FaultRow:
             missed.append(f"{self.cut_off} cut off")
         if self.longest_in_stasis > MAX_STASIS_AFTER_FAULT_SECONDS:
             missed.append(f"{self.longest_in_stasis:.1f} s in Stasis")
+        if not self._recovered():
+            missed.append(f"answer times back to normal {self.back_to_normal_text()} after")
         return missed
 
 
@@ -57,17 +77,23 @@ def markdown(rows: list[FaultRow], command: str, when: str, machine: str) -> str
         "",
         (
             f"Target for every row: 0 lost, 0 cut off, nobody in Stasis more than "
-            f"{MAX_STASIS_AFTER_FAULT_SECONDS:.0f} s after the fault (or after arriving during it)."
+            f"{MAX_STASIS_AFTER_FAULT_SECONDS:.0f} s after the fault (or after arriving during it);"
+            f" after a surge, answer times as calm as before it within "
+            f"{MAX_BACK_TO_NORMAL_SECONDS:.0f} s of its end."
         ),
         "",
-        "| fault | calls | answered | cut off | longest in Stasis | recorded | lost | target |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        (
+            "| fault | calls | answered | cut off | longest in Stasis | recorded | lost "
+            "| back to normal | target |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
         verdict = "met" if row.target_met else "NOT met: " + ", ".join(row.misses())
         lines.append(
             f"| {row.fault} | {row.calls} | {row.answered} | {row.cut_off} | "
-            f"{row.longest_in_stasis:.1f} s | {row.recorded} | {row.lost} | {verdict} |"
+            f"{row.longest_in_stasis:.1f} s | {row.recorded} | {row.lost} | "
+            f"{row.back_to_normal_text()} | {verdict} |"
         )
     notes = [f"- **{row.fault}**: {row.note}" for row in rows if row.note]
     if notes:

@@ -23,18 +23,23 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pbx_bridge import sandbox
 from pbx_bridge.config import Settings
-from pbx_bridge.faults.report import FaultRow
-from pbx_bridge.faults.watch import StasisWatch
+from pbx_bridge.faults.ari_relay import AriRelay
+from pbx_bridge.faults.postgres import PostgresCluster, PostgresUnavailable
+from pbx_bridge.faults.report import NOT_MEASURED, FaultRow
+from pbx_bridge.faults.surge import SurgeOutcome, SurgePlan, surge
+from pbx_bridge.faults.watch import StasisWatch, ari_channels
+from pbx_bridge.guard.runner import in_app
 from pbx_bridge.logging import mask_number
 from pbx_bridge.replay.load import stop
 from pbx_bridge.sipp.runner import SippResult, free_port, random_caller, run_scenario
 from pbx_bridge.sipp.takers import TakerPhone
 
 Say = Callable[[str], None]
+_Part = TypeVar("_Part")
 # The greeting and the 55 prompt, with a margin: the shipped prompts last about 17 s together.
 PROMPTS_SECONDS = 20.0
 
@@ -53,6 +58,7 @@ class FaultPlan:
     outage_seconds: float = 30.0  # a freeze, a dead controller, a locked database
     takers: tuple[str, ...] = ("ct-01", "ct-02", "ct-03")
     settle_seconds: float = 45.0  # for the records once every call has ended
+    surge_rate: float = 96.0  # calls/s: twice the SER of S in BENCHMARKS.md (48) on 2 cores
 
 
 @dataclass
@@ -126,6 +132,14 @@ class Run:
     work_dir: Path
     fault_at: float = 0.0
     notes: list[str] = field(default_factory=list)
+    relay: AriRelay | None = None  # between the controller and ARI, for injected events
+    postgres: PostgresCluster | None = None  # the store, when not SQLite
+    spool_disk: Path | None = None  # a small file system of its own under the spool
+    surge: SurgeOutcome | None = None  # what the surge did, when the fault is one
+
+
+def _no_preparation(_run: Run, _stack: ExitStack) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -134,6 +148,9 @@ class Fault:
     name: str
     what: str  # one line for RELIABILITY.md
     strike: Callable[[Run, FaultPlan], None]  # returns once the fault is over
+    # Before the controller starts: what the fault needs in its world (the controller's
+    # environment is still open to change); cleanups go on the stack.
+    prepare: Callable[[Run, ExitStack], None] = _no_preparation
 
 
 # --- the faults ---------------------------------------------------------------------------
@@ -201,6 +218,97 @@ def _restart_asterisk(run: Run, _plan: FaultPlan) -> None:
     run.notes.append("Asterisk's own restart ends every call it holds: those are cut off")
 
 
+def _prepared(part: _Part | None, what: str) -> _Part:
+    if part is None:
+        raise FaultError(f"{what} was not prepared for this fault")
+    return part
+
+
+def _through_relay(run: Run, stack: ExitStack) -> None:
+    run.relay = stack.enter_context(AriRelay(run.settings.ari_url))
+    run.controller.env["PBX_BRIDGE_ARI_URL"] = run.relay.url
+
+
+def _malformed_events(run: Run, _plan: FaultPlan) -> None:
+    """What no Asterisk should send, as if it had: unreadable frames, an event of no channel,
+    and for each call held in screening an event its handler cannot take."""
+    relay = _prepared(run.relay, "the ARI relay")
+    held = [str(c["id"]) for c in ari_channels(run.settings) if in_app(c, run.settings.ari_app)]
+    frames = ["{not json", "[1, 2, 3]", json.dumps({"type": "StasisStart"})]
+    for index, channel_id in enumerate(held):
+        channel = {"id": channel_id}
+        frames.append(
+            json.dumps(
+                {"type": "ChannelDtmfReceived", "timestamp": "yesterday", "channel": channel}
+            )
+            if index % 2
+            else json.dumps(
+                {"type": "ChannelTalkingFinished", "duration": "long", "channel": channel}
+            )
+        )
+    if not relay.inject(frames):
+        raise FaultError("no controller was connected to the ARI relay")
+    run.notes.append(f"{len(frames)} malformed events, {len(held)} of them for calls in screening")
+
+
+def _on_postgres(run: Run, stack: ExitStack) -> None:
+    try:
+        cluster = PostgresCluster.create()
+    except PostgresUnavailable as error:
+        raise FaultError(str(error)) from error
+    stack.callback(cluster.remove)
+    cluster.start()
+    run.postgres = cluster
+    run.controller.env["PBX_BRIDGE_DATABASE_URL"] = cluster.create_database("pbx_bridge")
+
+
+def _stop_postgres(run: Run, plan: FaultPlan) -> None:
+    postgres = _prepared(run.postgres, "PostgreSQL")
+    postgres.stop()
+    try:
+        time.sleep(plan.outage_seconds * 2)
+    finally:
+        postgres.start()
+
+
+def _spool_on_small_disk(run: Run, stack: ExitStack) -> None:
+    """The spool on a file system of its own (a 1 MiB tmpfs), so that it can be filled."""
+    disk = run.work_dir / "spool"
+    disk.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "pbx-bridge-spool", str(disk)],
+        check=True,
+        capture_output=True,
+        timeout=10,
+    )
+    stack.callback(subprocess.run, ["umount", "--lazy", str(disk)], check=False, timeout=10)
+    run.spool_disk = disk
+
+
+def _fill(disk: Path) -> None:
+    with (disk / "filler").open("ab") as filler, contextlib.suppress(OSError):  # ENOSPC: full
+        while True:
+            filler.write(b"\0" * 65536)
+            filler.flush()
+
+
+def _spool_disk_full(run: Run, plan: FaultPlan) -> None:
+    """The database down (SQLite locked) while the spool's disk is full; the disk stays full
+    after the database returns."""
+    _fill(_prepared(run.spool_disk, "the spool's disk"))
+    _lock_sqlite(run, plan)
+
+
+def _surge(run: Run, plan: FaultPlan) -> None:
+    run.surge = surge(run.settings, SurgePlan(rate=plan.surge_rate))
+    outcome = run.surge
+    run.notes.append(
+        f"{outcome.placed} surge calls at {plan.surge_rate:g}/s, {outcome.failed} failed; "
+        f"calm answer time {outcome.baseline_seconds * 1000:.0f} ms, "
+        f"{outcome.probes_failed} probe calls failed"
+    )
+
+
 FAULTS: tuple[Fault, ...] = (
     Fault(
         "sigkill",
@@ -229,6 +337,34 @@ FAULTS: tuple[Fault, ...] = (
         _lock_sqlite,
     ),
     Fault(
+        "malformed-event",
+        "malformed ARI events",
+        "unreadable frames and events their handlers cannot take, slipped into the controller's"
+        " ARI websocket by a relay",
+        _malformed_events,
+        _through_relay,
+    ),
+    Fault(
+        "postgres-stopped",
+        "PostgreSQL stopped 60 s",
+        "the store on PostgreSQL, its server stopped (fast) for 60 s",
+        _stop_postgres,
+        _on_postgres,
+    ),
+    Fault(
+        "spool-disk-full",
+        "spool disk full",
+        "SQLite locked 60 s while the spool's file system is full, and full still after",
+        _spool_disk_full,
+        _spool_on_small_disk,
+    ),
+    Fault(
+        "surge",
+        "surge at 2x the SER",
+        "10 s of callers at twice the full controller's SER, probe calls every second",
+        _surge,
+    ),
+    Fault(
         "asterisk-restart", "Asterisk restarted", "`core restart now` mid-call", _restart_asterisk
     ),
 )
@@ -245,7 +381,9 @@ def fault_named(name: str) -> Fault:
 
 
 @contextmanager
-def _world(settings: Settings, work_dir: Path, plan: FaultPlan, say: Say) -> Iterator[Run]:
+def _world(
+    settings: Settings, fault: Fault, work_dir: Path, plan: FaultPlan, say: Say
+) -> Iterator[Run]:
     work_dir.mkdir(parents=True, exist_ok=True)
     sandbox.down(settings)
     sandbox.up(settings, progress=say)
@@ -260,21 +398,46 @@ def _world(settings: Settings, work_dir: Path, plan: FaultPlan, say: Say) -> Ite
             sandbox.instance_dir(settings) / "log/cdr-custom/pbx-bridge-cdr.csv"
         ),
         "PBX_BRIDGE_RECONCILE_INTERVAL_SECONDS": "2",
+        "PBX_BRIDGE_GUARD_METRICS_PORT": str(free_port(kind=1)),
     }
     controller = Controller(env, work_dir / "controller.log", api_port)
+    run = Run(settings, controller, work_dir)
     with ExitStack() as stack:
+        fault.prepare(run, stack)
         controller.start()
         stack.callback(controller.stop)
         for taker in plan.takers:
             controller.cli("takers", "login", taker, "--ready")
-        yield Run(settings, controller, work_dir)
+        yield run
+
+
+# What the controller's own log says the fault made it do, named in the row's note.
+TOLD_EVENTS = {
+    "ari.event_failed": "events its handlers could not take",
+    "ari.event_unreadable": "unreadable ARI frames",
+    "store.spool_unwritable": "records held in memory (spool unwritable)",
+    "store.held_records_released": "releases of held records",
+    "store.record_lost": "records LOST by the writer",
+    "spool.drained": "spool drains",
+}
+
+
+def told(log: Path) -> list[str]:
+    """How often each event of TOLD_EVENTS is in the controller's JSON log."""
+    counts: dict[str, int] = dict.fromkeys(TOLD_EVENTS, 0)
+    for line in log.read_text(errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            event = json.loads(line).get("event") if line.startswith("{") else None
+            if event in counts:
+                counts[event] += 1
+    return [f"{count} {TOLD_EVENTS[event]}" for event, count in counts.items() if count]
 
 
 def measure(
     settings: Settings, fault: Fault, plan: FaultPlan, work_dir: Path, say: Say
 ) -> FaultRow:
     """Callers on the line, the fault in the middle, and what it cost them."""
-    with _world(settings, work_dir, plan, say) as run, ExitStack() as stack:
+    with _world(settings, fault, work_dir, plan, say) as run, ExitStack() as stack:
         # Call takers talk longer than any caller stays: every call that ends before its
         # caller hangs up was cut off by the PBX.
         phones = [
@@ -312,6 +475,7 @@ def measure(
         run.controller.wait_healthy()
         numbers = set(results)
         records = _records_within(run.controller, numbers, plan.settle_seconds)
+        run.notes += told(run.controller.log)
         # A healthy controller screens a silent caller for the greeting, the listening time,
         # the 55 prompt and the wait for 55 (about 32 s with the shipped prompts).
         screening = settings.listen_seconds + settings.await_55_seconds + PROMPTS_SECONDS
@@ -333,14 +497,22 @@ def measure(
         if not result.ok or not result.calls or result.calls[0].bye_sent is None
     )
     answered = sum(1 for number in numbers if records.get(number, {}).get("agent"))
+    placed, recorded = len(numbers), len(numbers & set(records))
+    recovery = None
+    if run.surge is not None:  # its callers are counted too, from SIPp's totals
+        placed += run.surge.placed
+        cut_off += run.surge.failed
+        recorded += sum(1 for number in records if number.startswith(run.surge.number_prefix))
+        recovery = run.surge.back_to_normal_seconds
     return FaultRow(
         fault=fault.name,
-        calls=len(numbers),
+        calls=placed,
         answered=answered,
         cut_off=cut_off,
         longest_in_stasis=round(longest, 1),
-        recorded=len(numbers & set(records)),
+        recorded=recorded,
         note="; ".join([fault.what, *run.notes]),
+        back_to_normal=recovery if run.surge is not None else NOT_MEASURED,
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from pbx_bridge.config import Settings
+from pbx_bridge.guard.runner import in_app
 
 
 def ari_channels(settings: Settings, timeout: float = 2.0) -> list[dict[str, Any]]:
@@ -53,11 +54,6 @@ class StasisWatch:
         self._stop.set()
         self._thread.join(5)
 
-    def _in_stasis(self, channel: dict[str, Any]) -> bool:
-        dialplan = channel.get("dialplan") or {}
-        app = str(dialplan.get("app_data", "")).split(",")[0]
-        return dialplan.get("app_name") == "Stasis" and app == self._app
-
     def _poll(self) -> None:
         while not self._stop.is_set():
             try:
@@ -71,7 +67,7 @@ class StasisWatch:
 
     def _note(self, channels: list[dict[str, Any]], now: float) -> None:
         in_stasis = {
-            str((c.get("caller") or {}).get("number", "")) for c in channels if self._in_stasis(c)
+            str((c.get("caller") or {}).get("number", "")) for c in channels if in_app(c, self._app)
         }
         with self._lock:
             for number in in_stasis:

@@ -11,12 +11,14 @@ import signal
 
 import aiohttp
 import structlog
+from aiohttp import web
 
 from pbx_bridge.asterisk.ari import AriClient, AriError, AriUnavailable
 from pbx_bridge.config import Settings
 from pbx_bridge.errors import StartupError
 from pbx_bridge.guard.decide import GuardConfig, held_limit
 from pbx_bridge.guard.liveness import HttpProbe, live_url, trust_own_certificate
+from pbx_bridge.guard.metrics import serve_metrics
 from pbx_bridge.guard.runner import Guard
 
 log = structlog.get_logger(__name__)
@@ -85,8 +87,31 @@ async def run_guard(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        metrics_site = await _metrics_site(settings)
         task = asyncio.create_task(guard.run(settings.guard_check_seconds), name="guard")
         await stop.wait()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        if metrics_site is not None:
+            await metrics_site.cleanup()
         log.info("guard.stopped", moved=dict(guard.moved))
+
+
+async def _metrics_site(settings: Settings) -> web.AppRunner | None:
+    """The guard's /metrics; a port already taken is said and the guard goes on without."""
+    if not settings.guard_metrics_port:
+        return None
+    try:
+        site = await serve_metrics(settings.api_host, settings.guard_metrics_port)
+    except OSError as error:
+        log.error(  # noqa: TRY400 - one line says it: the port is taken
+            "guard.metrics_not_served",
+            port=settings.guard_metrics_port,
+            error=str(error),
+            fix="set PBX_BRIDGE_GUARD_METRICS_PORT to a free port (0: none)",
+        )
+        return None
+    log.info(
+        "guard.metrics", url=f"http://{settings.api_host}:{settings.guard_metrics_port}/metrics"
+    )
+    return site

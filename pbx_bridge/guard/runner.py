@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import structlog
 
 from pbx_bridge.asterisk.ari import AriError, AriUnavailable
+from pbx_bridge.guard import metrics
 from pbx_bridge.guard.decide import GuardConfig, HeldCall, Liveness, Move, decide, observe
 from pbx_bridge.screening.machine import (
     CLOSING_PLAYBACK,
@@ -90,6 +91,7 @@ class Guard:
         self._observe(answered)
         now = self._clock()
         self._first_seen = {cid: self._first_seen.get(cid, now) for cid in channel_ids}
+        metrics.HELD_CALLS.set(len(channel_ids))
         calls = [HeldCall(cid, now - seen) for cid, seen in self._first_seen.items()]
         moves = decide(calls, self.liveness, self._config)
         moved = await asyncio.gather(*(self._move(move) for move in moves))
@@ -124,6 +126,8 @@ class Guard:
     def _observe(self, answered: bool) -> None:
         before = self.liveness
         self.liveness = observe(before, answered, self._config)
+        metrics.CHECKS.labels(answered=str(answered).lower()).inc()
+        metrics.CONTROLLER_FAILED.set(int(self.liveness.failed))
         if self.liveness.failed and not before.failed:
             log.error("guard.controller_failed", misses=self.liveness.misses)
         elif before.failed and not self.liveness.failed:
@@ -158,6 +162,7 @@ class Guard:
             return False
         self._first_seen.pop(channel_id, None)
         self.moved[str(move.reason)] += 1
+        metrics.MOVED_CALLS.labels(reason=str(move.reason)).inc()
         log.warning(
             "guard.moved",
             call_id=channel_id,

@@ -8,6 +8,10 @@ first, and stops at the first failure while the database is down; `drain_forever
 longer each time (capped, jittered). Saving is a merge by call id, so a record written again
 (after a crash between the database write and the spool's update) is still stored once.
 
+When the spool's disk fails too (full, read-only), records wait in memory, in order, until the
+spool or the database takes them again; only a controller that dies meanwhile loses them
+(and the reconciler rebuilds those from Asterisk's CDR).
+
 Only an error about the record itself (an integrity or data error) is a refusal. Anything else
 ("database is locked", a lock timeout, a refused connection, no answer in time) means the
 database is down for now: the record waits, however long that takes.
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from enum import Enum
 from typing import Protocol
@@ -33,6 +37,9 @@ log = structlog.get_logger(__name__)
 SAVE_TIMEOUT_SECONDS = 10.0
 DRAIN_BATCH = 50
 MAX_RETRY_SECONDS = 60.0
+# Records held in memory while neither the database nor the spool's disk takes them: weeks of
+# a regency's calls (a record is about 1 KB), a bound so that a broken disk cannot exhaust RAM.
+MAX_HELD_IN_MEMORY = 20_000
 _REFUSED_SQLSTATE_CLASSES = frozenset({"22", "23"})
 
 
@@ -91,12 +98,18 @@ class SpoolingWriter:
         self._draining = asyncio.Lock()
         self._saving: dict[str, asyncio.Lock] = {}
         self._savers: Counter[str] = Counter()
+        self._held: deque[Call] = deque()  # after everything spooled, oldest first
         self.database_down = False  # the last drain stopped because the database was down
         on_depth(spool.depth)
 
     @property
     def spooled(self) -> int:
-        return self._spool.depth
+        """Records waiting for the database: in the spool and, when its disk failed, in memory."""
+        return self._spool.depth + len(self._held)
+
+    @property
+    def held_in_memory(self) -> int:
+        return len(self._held)
 
     async def _write(self, call: Call) -> None:
         await asyncio.wait_for(self._calls.save(call), SAVE_TIMEOUT_SECONDS)
@@ -115,6 +128,9 @@ class SpoolingWriter:
                 del self._savers[key], self._saving[key]
 
     async def _save(self, call: Call) -> None:
+        if self._held:
+            self._hold(call)  # behind the older ones, whatever the disk does now
+            return
         if self._spool.depth == 0:
             try:
                 await self._write(call)
@@ -128,16 +144,48 @@ class SpoolingWriter:
         try:
             await self._spool.append(call)
         except OSError as error:
-            # The database and the disk both failed. Raising would not save the record either;
-            # reconciliation will still add what Asterisk's CDR knows of the call.
-            log.critical(
-                "store.record_lost",
+            # The database and the spool's disk both failed: the record waits in memory.
+            log.error(  # noqa: TRY400 - the error is the disk's, said in one line
+                "store.spool_unwritable",
                 call=call.channel_id,
                 spool=str(self._spool.path),
                 error=str(error),
             )
+            self._hold(call)
             return
-        self._on_depth(self._spool.depth)
+        self._on_depth(self.spooled)
+
+    def _hold(self, call: Call) -> None:
+        if len(self._held) >= MAX_HELD_IN_MEMORY:
+            # Reconciliation still adds what Asterisk's CDR knows of the call.
+            log.critical("store.record_lost", call=call.channel_id, held=len(self._held))
+            return
+        self._held.append(call)
+        self._on_depth(self.spooled)
+
+    async def _release_held(self) -> int:
+        """Records held in memory, oldest first, to the database (when nothing older waits in
+        the spool) or else to the spool, until neither takes one. Returns how many reached
+        the database."""
+        written = 0
+        while self._held:
+            call = self._held[0]
+            if self._spool.depth == 0:
+                outcome = await self._try_write(call)
+                if outcome is _Outcome.REFUSED:
+                    log.error("store.held_record_refused", call=call.channel_id)
+                if outcome is not _Outcome.DOWN:
+                    self._held.popleft()
+                    written += outcome is _Outcome.WRITTEN
+                    continue
+            try:
+                await self._spool.append(call)
+            except OSError:
+                break
+            self._held.popleft()
+        else:
+            log.info("store.held_records_released", spooled=self._spool.depth)
+        return written
 
     async def drain(self) -> int:
         """Write spooled records, oldest first, until the spool is empty or the database fails.
@@ -148,6 +196,11 @@ class SpoolingWriter:
         """
         written = 0
         async with self._draining:
+            written = await self._release_held() if self._held else 0
+            if self._held:  # neither the database nor the disk takes them yet
+                self.database_down = True
+                self._on_depth(self.spooled)
+                return written
             down = False
             while self._spool.depth and not down:
                 batch = await self._spool.oldest(DRAIN_BATCH)
@@ -167,7 +220,7 @@ class SpoolingWriter:
                     await self._spool.reject_oldest()
                 await self._spool.remove_oldest(done)
                 written += done
-                self._on_depth(self._spool.depth)
+                self._on_depth(self.spooled)
             self.database_down = down
         if written:
             log.info("spool.drained", written=written, left=self._spool.depth)
@@ -195,14 +248,12 @@ class SpoolingWriter:
         (owned by the composition root's TaskGroup)."""
         delay: float | None = None
         while True:
-            if self._spool.depth:
+            if self.spooled:
                 try:
                     await self.drain()
                 except Exception:
                     log.exception("spool.drain_failed")
                     self.database_down = True
-            if self._spool.depth and self.database_down:
-                delay = retry_delay(delay, interval)
-            else:
-                delay = None
+            waiting = self.spooled and self.database_down
+            delay = retry_delay(delay, interval) if waiting else None
             await asyncio.sleep(interval if delay is None else delay)

@@ -3,16 +3,20 @@ leaves alone."""
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import pytest
 
 from pbx_bridge.asterisk.ari import AriError, AriUnavailable
 from pbx_bridge.guard.decide import GuardConfig
+from pbx_bridge.guard.metrics import REGISTRY, serve_metrics
 from pbx_bridge.guard.runner import Guard
 from pbx_bridge.screening.model import QueueReason
 from pbx_bridge.screening.wire import VARIABLE
+from pbx_bridge.sipp.runner import free_port
 
 APP = "pbx-bridge"
 
@@ -204,3 +208,32 @@ async def test_a_ringing_call_is_answered_in_stasis_before_it_moves() -> None:
         ("set", "ringing", VARIABLE, "5/controller_failed"),
         ("continue", "ringing", "queue-112"),
     ]
+
+
+async def test_the_guards_own_metrics_count_its_moves_and_say_the_controller_failed() -> None:
+    """Served by the guard process: the controller's /metrics is silent when it has failed."""
+    reason = str(QueueReason.CONTROLLER_FAILED)
+    moved_before = guard_metric("pbx_bridge_guard_moved_calls_total", reason=reason)
+    guard = make_guard(FakeAri([channel("c1"), channel("c2")]), [False, False, False])
+    await checks(guard, 3)
+    assert guard_metric("pbx_bridge_guard_moved_calls_total", reason=reason) == moved_before + 2
+    assert guard_metric("pbx_bridge_guard_controller_failed") == 1
+    assert guard_metric("pbx_bridge_guard_calls_in_stasis") == 2
+    await make_guard(FakeAri([]), [True]).check()
+    assert guard_metric("pbx_bridge_guard_controller_failed") == 0
+
+    port = free_port(socket.SOCK_STREAM)
+    site = await serve_metrics("127.0.0.1", port)
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/metrics") as response,
+        ):
+            text = await response.text()
+    finally:
+        await site.cleanup()
+    assert f'pbx_bridge_guard_moved_calls_total{{reason="{reason}"}}' in text
+
+
+def guard_metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from pbx_bridge.config import Settings
 from pbx_bridge.errors import StartupError
+from pbx_bridge.sipp.runner import free_port
 from pbx_bridge.wiring import open_store
-from tests.support.postgres import free_port
 
 
 async def test_an_unreachable_postgresql_is_one_line_naming_database_url() -> None:
-    url = f"postgresql+asyncpg://pbx:secret@127.0.0.1:{free_port()}/pbx"
+    url = f"postgresql+asyncpg://pbx:secret@127.0.0.1:{free_port(socket.SOCK_STREAM)}/pbx"
     with pytest.raises(StartupError) as raised:
         await open_store(Settings(database_url=url))
     message = str(raised.value)

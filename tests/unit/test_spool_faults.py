@@ -181,3 +181,61 @@ async def test_the_retention_purge_after_a_partial_drain_keeps_the_head_right(
     await spool.append(ended("c4"))
     await spool.remove_oldest(2)
     assert [c.channel_id for c in await (await CallSpool.open(path)).oldest(10)] == ["c3", "c4"]
+
+
+class FullDisk:
+    """The spool's file system, full until told otherwise."""
+
+    def __init__(self, spool: CallSpool, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.full = True
+        append = spool.append
+
+        async def append_unless_full(call: Call) -> None:
+            if self.full:
+                raise OSError(28, "No space left on device")
+            await append(call)
+
+        monkeypatch.setattr(spool, "append", append_unless_full)
+
+
+async def test_records_wait_in_memory_while_the_spools_disk_is_full_and_reach_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Database down and spool disk full: nothing is lost; the records reach the database in
+    the order they ended once it returns, though the disk is still full."""
+    store = FlakyStore()
+    spool = await CallSpool.open(tmp_path / "calls.jsonl")
+    FullDisk(spool, monkeypatch)
+    writer = SpoolingWriter(store, spool)
+    store.failures = [locked()]
+    for name in ("a", "b", "c"):
+        await writer.save(ended(name))
+    assert (writer.spooled, writer.held_in_memory) == (3, 3)
+    store.failures = [locked()]
+    assert await writer.drain() == 0
+    assert writer.database_down
+    await writer.save(ended("a", seconds_on_line=40))  # a newer version waits behind the rest
+    assert writer.held_in_memory == 4
+    assert await writer.drain() == 4
+    assert (writer.spooled, writer.database_down) == (0, False)
+    assert list(store.saved) == ["a", "b", "c"]
+    assert store.saved["a"].ended_at == ended("a", seconds_on_line=40).ended_at
+
+
+async def test_held_records_move_to_the_spool_once_its_disk_has_room_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FlakyStore()
+    spool = await CallSpool.open(tmp_path / "calls.jsonl")
+    disk = FullDisk(spool, monkeypatch)
+    writer = SpoolingWriter(store, spool)
+    store.failures = [locked(), locked()]
+    await writer.save(ended("a"))
+    await writer.save(ended("b"))  # behind "a", in memory, without trying the database
+    assert writer.held_in_memory == 2
+    disk.full = False
+    store.failures = [locked(), locked()]  # the held head's try, then the spool's
+    assert await writer.drain() == 0  # the database is still down: the spool takes them
+    assert (writer.held_in_memory, spool.depth) == (0, 2)
+    assert await writer.drain() == 2
+    assert set(store.saved) == {"a", "b"}
