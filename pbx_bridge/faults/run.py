@@ -118,6 +118,10 @@ class Controller:
             raise FaultError(f"pbx-bridge {' '.join(args)}: {done.stderr.strip()}")
         return done.stdout
 
+    def callback_numbers(self) -> set[str]:
+        rows = json.loads(self.cli("callbacks", "--json", "--show-numbers"))
+        return {str(row["caller_number"]) for row in rows}
+
     def records(self) -> dict[str, dict[str, Any]]:
         rows = json.loads(self.cli("calls", "--json", "--show-numbers", "--limit", "5000"))
         return {str(row["caller_number"]): row for row in rows}
@@ -476,10 +480,24 @@ def measure(
         numbers = set(results)
         records = _records_within(run.controller, numbers, plan.settle_seconds)
         run.notes += told(run.controller.log)
+        owed = run.controller.callback_numbers()
         # A healthy controller screens a silent caller for the greeting, the listening time,
         # the 55 prompt and the wait for 55 (about 32 s with the shipped prompts).
         screening = settings.listen_seconds + settings.await_55_seconds + PROMPTS_SECONDS
         longest = watch.longest_stranded(run.fault_at, numbers - silent, silent, screening)
+    return _row(fault, run, results, records, owed_callback=owed, longest=longest)
+
+
+def _row(
+    fault: Fault,
+    run: Run,
+    results: dict[str, SippResult],
+    records: dict[str, dict[str, Any]],
+    *,
+    owed_callback: set[str],
+    longest: float,
+) -> FaultRow:
+    numbers = set(results)
     for number in sorted(numbers - set(records)):  # what a lost call looked like to its caller
         timing = results[number].calls[0] if results[number].calls else None
         run.notes.append(
@@ -491,28 +509,31 @@ def measure(
                 else "SIPp saw no call"
             )
         )
-    cut_off = sum(
-        1
-        for result in results.values()
+    cut = {
+        number
+        for number, result in results.items()
         if not result.ok or not result.calls or result.calls[0].bye_sent is None
-    )
-    answered = sum(1 for number in numbers if records.get(number, {}).get("agent"))
-    placed, recorded = len(numbers), len(numbers & set(records))
-    recovery = None
+    }
+    if cut:  # what the centre can still do for them: a call taker spoke with them, or calls back
+        spoke = {number for number in cut if records.get(number, {}).get("agent")}
+        run.notes.append(
+            f"of the {len(cut)} cut off, {len(spoke)} had spoken with a call taker, "
+            f"{len(cut & owed_callback)} are on the callback worklist"
+        )
+    placed, recorded, cut_off = len(numbers), len(numbers & set(records)), len(cut)
     if run.surge is not None:  # its callers are counted too, from SIPp's totals
         placed += run.surge.placed
         cut_off += run.surge.failed
         recorded += sum(1 for number in records if number.startswith(run.surge.number_prefix))
-        recovery = run.surge.back_to_normal_seconds
     return FaultRow(
         fault=fault.name,
         calls=placed,
-        answered=answered,
+        answered=sum(1 for number in numbers if records.get(number, {}).get("agent")),
         cut_off=cut_off,
         longest_in_stasis=round(longest, 1),
         recorded=recorded,
         note="; ".join([fault.what, *run.notes]),
-        back_to_normal=recovery if run.surge is not None else NOT_MEASURED,
+        back_to_normal=run.surge.back_to_normal_seconds if run.surge else NOT_MEASURED,
     )
 
 
